@@ -1,0 +1,1 @@
+"""Embedded demo LMS (built in a following step)."""

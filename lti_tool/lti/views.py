@@ -1,0 +1,321 @@
+"""HTTP endpoints of the LTI blueprint. Protocol work is in ``lti_tool.protocol``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from lti_tool.bridge import bridge
+from lti_tool.db import db_session
+from lti_tool.features import FEATURES
+from lti_tool.lti import bp
+from lti_tool.lti.launches import LaunchSession, current_launch, link_config, record_launch
+from lti_tool.models import LtiUser, ResourceLink
+from lti_tool.protocol import claims as c
+from lti_tool.protocol.errors import LaunchError, LtiError
+from lti_tool.protocol.login import begin_login
+from lti_tool.protocol.roles import INSTRUCTOR, at_least
+from lti_tool.protocol.services import ContentItem, deep_linking_response, fetch_roster, post_score
+from lti_tool.protocol.registry import to_pylti1p3
+from lti_tool.toolconfig import tool_configuration
+
+
+def _state_cookie(state: str) -> str:
+    return "lb_state_" + hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def _set_state_cookie(resp: Response, state: str) -> None:
+    settings = bridge().settings
+    resp.set_cookie(
+        _state_cookie(state),
+        state,
+        max_age=settings.state_ttl,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="None" if settings.secure_cookies else "Lax",
+        path="/lti/",
+    )
+
+
+def csrf_token(ls: LaunchSession) -> str:
+    key = bridge().settings.secret_key.encode()
+    return hmac.new(key, ("csrf:" + ls.id).encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(ls: LaunchSession) -> None:
+    if not hmac.compare_digest(request.form.get("csrf", ""), csrf_token(ls)):
+        abort(400, description=_("The form has expired. Please reload the page."))
+
+
+# -- OIDC login and launch -------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response:
+    b = bridge()
+    params = {k: v for k, v in request.values.items()}
+    plan = begin_login(
+        params,
+        registry=b.registry,
+        store=b.store,
+        base_url=b.settings.base_url,
+        launch_url=b.url("/lti/launch"),
+        state_ttl=b.settings.state_ttl,
+    )
+    if plan.storage_target and not request.values.get("new_window"):
+        html = render_template(
+            "lti/login_storage.html",
+            plan=plan,
+            target=plan.storage_target,
+            state_key="lb_state_" + plan.state[:16],
+        )
+        resp = make_response(html)
+    else:
+        resp = redirect(plan.auth_url, code=302)
+    _set_state_cookie(resp, plan.state)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/launch")
+def launch() -> Response:
+    b = bridge()
+    state_param = request.form.get("state")
+    record = b.validator.peek_state(state_param)
+    assert state_param is not None
+    bound = request.cookies.get(_state_cookie(state_param)) == state_param or hmac.compare_digest(
+        request.form.get("lti_storage_state", ""), state_param
+    )
+    if not bound:
+        if record.storage and "lti_storage_state" not in request.form:
+            # No cookie came back: ask the platform's storage frame for the state.
+            html = render_template(
+                "lti/launch_storage.html",
+                id_token=request.form.get("id_token", ""),
+                state=state_param,
+                state_key="lb_state_" + state_param[:16],
+                target=record.login.get("lti_storage_target", "_parent"),
+                origin=_origin(record.login.get("iss", "")),
+            )
+            resp = make_response(html)
+            resp.headers["Cache-Control"] = "no-store"
+            return resp
+        new_window = url_for("lti.login", _external=False, new_window="1", **record.login)
+        raise_blocked = LaunchError(
+            _("Your browser blocked the cookie this launch needs."), code="state_cookie_missing"
+        )
+        return _blocked_cookie_page(raise_blocked, new_window)
+    state = b.validator.consume_state(state_param)
+    validated = b.validator.validate(request.form.get("id_token"), state)
+    ls = record_launch(validated)
+    if validated.is_deep_linking:
+        target = url_for("lti.deep_link", launch=ls.id)
+    else:
+        target = url_for("lti.home", launch=ls.id)
+    resp = redirect(target, code=303)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    p = urlsplit(url)
+    return f"{p.scheme}://{p.netloc}" if p.scheme else "*"
+
+
+def _blocked_cookie_page(exc: LtiError, new_window_url: str) -> Response:
+    html = render_template("lti/cookies_blocked.html", code=exc.code, new_window_url=new_window_url)
+    resp = make_response(html, 400)
+    resp.headers["X-LTI-Error"] = exc.code
+    return resp
+
+
+# -- keys and configuration -------------------------------------------------
+
+
+@bp.get("/jwks.json")
+def jwks() -> Response:
+    resp = jsonify(bridge().keyring.jwks())
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+@bp.get("/config.json")
+def config_json() -> Response:
+    return jsonify(tool_configuration(bridge().settings.base_url))
+
+
+@bp.get("/setup")
+def setup() -> str:
+    return render_template("lti/setup.html", config=tool_configuration(bridge().settings.base_url))
+
+
+# -- landing ---------------------------------------------------------------
+
+
+@bp.get("/home")
+def home() -> Any:
+    ls = current_launch()
+    assert ls is not None
+    feature_key = None
+    if ls.resource_link_pk:
+        feature_key, _cfg = link_config(ls.resource_link_pk)
+    feature = FEATURES.get(feature_key or "")
+    if feature is not None:
+        return redirect(url_for(feature.endpoint, launch=ls.id))
+    if at_least(ls.role, INSTRUCTOR):
+        return render_template(
+            "lti/link_setup.html", ls=ls, features=FEATURES.values(), csrf=csrf_token(ls)
+        )
+    return render_template("lti/not_set_up.html", ls=ls)
+
+
+@bp.post("/link-setup")
+def link_setup() -> Any:
+    ls = current_launch()
+    assert ls is not None
+    check_csrf(ls)
+    if not at_least(ls.role, INSTRUCTOR) or not ls.resource_link_pk:
+        abort(403, description=_("Only teachers of this course can set up the link."))
+    key = request.form.get("feature", "")
+    if key not in FEATURES:
+        abort(400, description=_("Please choose one of the offered items."))
+    s = db_session()
+    link = s.get(ResourceLink, ls.resource_link_pk)
+    assert link is not None
+    link.feature = key
+    s.commit()
+    return redirect(url_for(FEATURES[key].endpoint, launch=ls.id), code=303)
+
+
+@bp.get("/welcome")
+def welcome() -> str:
+    ls = current_launch()
+    assert ls is not None
+    ags = ls.ags or {}
+    can_complete = bool(ags.get("lineitem") and c.SCOPE_SCORE in (ags.get("scope") or []))
+    return render_template(
+        "lti/welcome.html",
+        ls=ls,
+        csrf=csrf_token(ls),
+        can_complete=can_complete and ls.role == "learner",
+        is_instructor=at_least(ls.role, INSTRUCTOR),
+        has_roster=bool((ls.nrps or {}).get("context_memberships_url")),
+        completed=request.args.get("done") == "1",
+    )
+
+
+@bp.post("/welcome/complete")
+def welcome_complete() -> Any:
+    ls = current_launch()
+    assert ls is not None
+    check_csrf(ls)
+    b = bridge()
+    user = db_session().get(LtiUser, ls.user_pk)
+    assert user is not None
+    info = b.registry.find(ls.issuer, ls.client_id)
+    post_score(
+        b.connector(info),
+        ls.ags or {},
+        user_sub=b.box.decrypt(user.sub_enc),
+        score_given=1,
+        score_maximum=1,
+        comment=None,
+    )
+    return redirect(url_for("lti.welcome", launch=ls.id, done="1"), code=303)
+
+
+@bp.get("/roster")
+def roster() -> str:
+    ls = current_launch()
+    assert ls is not None
+    if not at_least(ls.role, INSTRUCTOR):
+        abort(403, description=_("Only teachers can see the course roster."))
+    if not (ls.nrps or {}).get("context_memberships_url"):
+        abort(404, description=_("The LMS does not offer the roster for this course."))
+    b = bridge()
+    members = fetch_roster(b.connector(b.registry.find(ls.issuer, ls.client_id)), ls.nrps)
+    from lti_tool.protocol.roles import primary_role
+
+    rows = [
+        {
+            "name": m.get("name") or " ".join(x for x in (m.get("given_name"), m.get("family_name")) if x) or "–",
+            "role": primary_role(m.get("roles") or []),
+            "status": m.get("status", "Active"),
+        }
+        for m in members
+    ]
+    rows.sort(key=lambda r: (r["role"] != "instructor", str(r["name"]).lower()))
+    return render_template("lti/roster.html", ls=ls, rows=rows)
+
+
+# -- deep linking -------------------------------------------------------------
+
+
+@bp.route("/deep-link", methods=["GET", "POST"])
+def deep_link() -> Any:
+    ls = current_launch()
+    assert ls is not None
+    if ls.message_type != c.DEEP_LINKING_REQUEST:
+        abort(400, description=_("This page is only available when adding the tool to a course."))
+    if not at_least(ls.role, INSTRUCTOR):
+        abort(403, description=_("Only teachers can add content to a course."))
+    settings = ls.deep_linking_settings or {}
+    if request.method == "GET":
+        return render_template(
+            "lti/deep_link.html",
+            ls=ls,
+            features=FEATURES.values(),
+            csrf=csrf_token(ls),
+            multiple=bool(settings.get("accept_multiple")),
+        )
+    check_csrf(ls)
+    b = bridge()
+    info = b.registry.find(ls.issuer, ls.client_id)
+    registration = to_pylti1p3(info, b.keyring)
+    if request.form.get("action") == "cancel":
+        token, return_url = deep_linking_response(
+            registration, ls.deployment_id, settings, [], errormsg=_("Cancelled by the teacher.")
+        )
+    else:
+        chosen = [FEATURES[k] for k in request.form.getlist("feature") if k in FEATURES]
+        if not chosen:
+            abort(400, description=_("Please choose at least one item."))
+        if not settings.get("accept_multiple"):
+            chosen = chosen[:1]
+        items = [
+            ContentItem(
+                title=str(f.title),
+                text=str(f.description),
+                url=b.url("/lti/launch"),
+                custom={"feature": f.key},
+                lineitem={"scoreMaximum": 1, "label": str(f.title), "tag": "completion", "resourceId": f.key}
+                if f.graded and ls.ags
+                else None,
+            )
+            for f in chosen
+        ]
+        token, return_url = deep_linking_response(
+            registration,
+            ls.deployment_id,
+            settings,
+            items,
+            msg=_("%(count)d item(s) added.", count=len(items)),
+        )
+    resp = make_response(render_template("lti/autopost.html", action=return_url, fields={"JWT": token}))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

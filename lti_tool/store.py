@@ -1,0 +1,119 @@
+"""Shared short-lived key/value store for launch state, nonces and caches.
+
+All gunicorn workers (and hosts) must see the same state and nonces, or a
+login handled by one worker cannot be completed by another and a replayed
+nonce may slip through on a worker that never saw it. Redis when
+``LMS_BRIDGE_REDIS_URL`` is set, otherwise a table in the main database.
+Both give the two atomic operations replay protection needs: ``add`` (set if
+absent) and ``pop`` (get and delete).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Protocol
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from lti_tool.models import KVEntry
+
+
+class Store(Protocol):
+    def put(self, key: str, value: Any, ttl: float) -> None: ...
+    def get(self, key: str) -> Any | None: ...
+    def pop(self, key: str) -> Any | None: ...
+    def add(self, key: str, value: Any, ttl: float) -> bool: ...
+    def delete(self, key: str) -> None: ...
+
+
+class SqlStore:
+    """Store on the ``kv_entry`` table; each call commits on its own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def put(self, key: str, value: Any, ttl: float) -> None:
+        data = json.dumps(value)
+        with self.engine.begin() as conn:
+            conn.execute(delete(KVEntry).where(KVEntry.key == key))
+            conn.execute(insert(KVEntry).values(key=key, value=data, expires_at=time.time() + ttl))
+
+    def get(self, key: str) -> Any | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(KVEntry.value).where(KVEntry.key == key, KVEntry.expires_at > time.time())
+            ).first()
+        return json.loads(row[0]) if row else None
+
+    def pop(self, key: str) -> Any | None:
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                delete(KVEntry)
+                .where(KVEntry.key == key, KVEntry.expires_at > time.time())
+                .returning(KVEntry.value)
+            ).first()
+        return json.loads(row[0]) if row else None
+
+    def add(self, key: str, value: Any, ttl: float) -> bool:
+        data = json.dumps(value)
+        now = time.time()
+        for _ in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(KVEntry).values(key=key, value=data, expires_at=now + ttl))
+                return True
+            except IntegrityError:
+                with self.engine.begin() as conn:
+                    gone = conn.execute(
+                        delete(KVEntry).where(KVEntry.key == key, KVEntry.expires_at <= now)
+                    ).rowcount
+                if not gone:
+                    return False
+        return False
+
+    def delete(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(KVEntry).where(KVEntry.key == key))
+
+    def purge_expired(self) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(delete(KVEntry).where(KVEntry.expires_at <= time.time())).rowcount
+
+
+class RedisStore:
+    """Store on Redis; keys are namespaced so one Redis can serve several tools."""
+
+    def __init__(self, url: str, namespace: str = "lms-bridge:") -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.ns = namespace
+
+    def put(self, key: str, value: Any, ttl: float) -> None:
+        self.redis.set(self.ns + key, json.dumps(value), px=max(1, int(ttl * 1000)))
+
+    def get(self, key: str) -> Any | None:
+        raw = self.redis.get(self.ns + key)
+        return json.loads(raw) if raw is not None else None
+
+    def pop(self, key: str) -> Any | None:
+        raw = self.redis.getdel(self.ns + key)
+        return json.loads(raw) if raw is not None else None
+
+    def add(self, key: str, value: Any, ttl: float) -> bool:
+        return bool(
+            self.redis.set(self.ns + key, json.dumps(value), px=max(1, int(ttl * 1000)), nx=True)
+        )
+
+    def delete(self, key: str) -> None:
+        self.redis.delete(self.ns + key)
+
+    def purge_expired(self) -> int:
+        return 0  # Redis expires keys itself.
+
+
+def make_store(redis_url: str, engine: Engine) -> SqlStore | RedisStore:
+    return RedisStore(redis_url) if redis_url else SqlStore(engine)

@@ -1,0 +1,1 @@
+"""IMS Common Cartridge building, reading and validation. No Flask imports."""
