@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.protocol.errors import LtiError
@@ -21,11 +21,8 @@ def lti_error_response(exc: LtiError) -> Response:
     # Codes and safe messages only: no tokens, no user ids in logs.
     log.info("LTI request refused: %s (%s %s)", exc.code, request.method, request.path)
     if _wants_json():
-        resp = Response(
-            f'{{"error": "{exc.code}", "message": {__import__("json").dumps(exc.message)}}}',
-            status=exc.status,
-            mimetype="application/json",
-        )
+        resp = jsonify(error=exc.code, message=exc.message)
+        resp.status_code = exc.status
     else:
         html = render_template("error.html", code=exc.code, message=exc.message, status=exc.status)
         resp = Response(html, status=exc.status, mimetype="text/html")

@@ -121,11 +121,7 @@ def launch() -> Response:
     state = b.validator.consume_state(state_param)
     validated = b.validator.validate(request.form.get("id_token"), state)
     ls = record_launch(validated)
-    if validated.is_deep_linking:
-        target = url_for("lti.deep_link", launch=ls.id)
-    else:
-        target = url_for("lti.home", launch=ls.id)
-    resp = redirect(target, code=303)
+    resp = redirect(_landing(ls), code=303)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -167,16 +163,24 @@ def setup() -> str:
 # -- landing ---------------------------------------------------------------
 
 
+def _landing(ls: LaunchSession) -> str:
+    """Where a fresh launch goes: the picker, the link's feature, or its setup."""
+    if ls.message_type == c.DEEP_LINKING_REQUEST:
+        return url_for("lti.deep_link", launch=ls.id)
+    feature_key = link_config(ls.resource_link_pk)[0] if ls.resource_link_pk else None
+    feature = FEATURES.get(feature_key or "")
+    if feature is not None:
+        return url_for(feature.endpoint, launch=ls.id)
+    return url_for("lti.home", launch=ls.id)
+
+
 @bp.get("/home")
 def home() -> Any:
     ls = current_launch()
     assert ls is not None
-    feature_key = None
-    if ls.resource_link_pk:
-        feature_key, _cfg = link_config(ls.resource_link_pk)
-    feature = FEATURES.get(feature_key or "")
-    if feature is not None:
-        return redirect(url_for(feature.endpoint, launch=ls.id))
+    target = _landing(ls)
+    if not target.startswith(url_for("lti.home")):
+        return redirect(target)
     if at_least(ls.role, INSTRUCTOR):
         return render_template(
             "lti/link_setup.html", ls=ls, features=FEATURES.values(), csrf=csrf_token(ls)

@@ -3,8 +3,8 @@
 Order: request params → state (single-use, bound to this browser by cookie or
 platform storage) → JWT format and header → registration (iss, aud, azp) →
 signature and time claims (exp required, leeway for Moodle's 60 s tokens) →
-nonce (matches the login, single-use across all workers) → deployment (known,
-active) → message (version, type, required claims) → target_link_uri (ours).
+nonce (matches the login, single-use across all workers) → message (version,
+type, required claims) → deployment (known, active) → target_link_uri (ours).
 
 Nothing here writes application data; only the state is consumed and the
 nonce recorded, so a refused launch leaves no rows behind.
@@ -141,8 +141,8 @@ class LaunchValidator:
         reg, client_id = self._registration(body, state)
         verified = self._verify(id_token, header, reg, client_id)
         self._nonce(verified, state)
-        deployment_pk = self._deployment(verified, reg)
         message_type = self._message(verified)
+        deployment_pk = self._deployment(verified, reg)
         self._target(verified)
         roles = verified[c.ROLES]
         return ValidatedLaunch(

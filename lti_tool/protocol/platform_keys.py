@@ -1,9 +1,10 @@
 """Platform public keys (JWKS), cached with respect to rotation.
 
 A launch signed with a ``kid`` we know is verified from memory. An unknown
-``kid`` triggers one refetch of the platform's key set; further unknown kids
-within ``refetch_interval`` seconds are refused without fetching, so a flood
-of forged tokens cannot make us hammer the platform.
+``kid`` (the platform rotated its key) triggers one refetch of the key set;
+further unknown kids within ``refetch_interval`` seconds of that refetch are
+refused without fetching, so a flood of forged tokens cannot make us hammer
+the platform. Key sets are per worker process; each fetches once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ class PlatformKeyCache:
         self.refetch_interval = refetch_interval
         self.timeout = timeout
         self._lock = threading.Lock()
-        self._sets: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._sets: dict[str, dict[str, Any]] = {}
+        self._forced: dict[str, float] = {}
         self.fetches = 0
 
     def _fetch(self, url: str) -> dict[str, Any]:
@@ -58,12 +60,18 @@ class PlatformKeyCache:
             assert url is not None
             with self._lock:
                 cached = self._sets.get(url)
-            jwk = self._select(cached[1], kid) if cached else None
-            if jwk is None and (cached is None or time.monotonic() - cached[0] >= self.refetch_interval):
-                keyset = self._fetch(url)
-                with self._lock:
-                    self._sets[url] = (time.monotonic(), keyset)
-                jwk = self._select(keyset, kid)
+                last_forced = self._forced.get(url)
+            jwk = self._select(cached, kid) if cached is not None else None
+            if jwk is None:
+                now = time.monotonic()
+                may_refetch = last_forced is None or now - last_forced >= self.refetch_interval
+                if cached is None or may_refetch:
+                    keyset = self._fetch(url)
+                    with self._lock:
+                        self._sets[url] = keyset
+                        if cached is not None:
+                            self._forced[url] = now
+                    jwk = self._select(keyset, kid)
         if jwk is None:
             raise LaunchError("The token was signed with a key the LMS does not publish.", code="kid_unknown")
         if jwk.get("alg", alg) != alg:
