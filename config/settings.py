@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -62,7 +62,6 @@ class Settings:
     http_timeout: float = 10.0
     #: Allow plain-http platform URLs in dynamic registration (demo and tests only).
     allow_insecure_platforms: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
@@ -107,8 +106,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         key = PREFIX + f.name.upper()
         if key in env:
             values[f.name] = _coerce(f.name, f.type, env[key])
