@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 PREFIX = "LMS_BRIDGE_"
 DEFAULT_INSTANCE = Path(os.environ.get(PREFIX + "INSTANCE_DIR", "instance"))
@@ -63,7 +64,7 @@ class Settings:
     #: Allow plain-http platform URLs in dynamic registration (demo and tests only).
     allow_insecure_platforms: bool = False
 
-    def with_overrides(self, **changes: Any) -> "Settings":
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     @property

@@ -11,9 +11,8 @@ from lti_tool.db import Database
 from lti_tool.keys import Keyring
 from lti_tool.protocol.launch import LaunchValidator
 from lti_tool.protocol.platform_keys import PlatformKeyCache
-from lti_tool.protocol.registry import DbToolConf, Registry
+from lti_tool.protocol.registry import DbToolConf, RegistrationInfo, Registry, to_pylti1p3
 from lti_tool.protocol.services import CachingServiceConnector
-from lti_tool.protocol.registry import RegistrationInfo, to_pylti1p3
 from lti_tool.store import make_store
 
 USER_AGENT = "LMS-Bridge/0.1 (+LTI 1.3 tool)"

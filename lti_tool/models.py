@@ -26,7 +26,7 @@ class Platform(Base):
     name: Mapped[short] = mapped_column(default="")
     product_family: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[created]
-    registrations: Mapped[list["Registration"]] = relationship(
+    registrations: Mapped[list[Registration]] = relationship(
         back_populates="platform", cascade="all, delete-orphan"
     )
 
@@ -48,7 +48,7 @@ class Registration(Base):
     source: Mapped[str] = mapped_column(String(16), default="cli")
     created_at: Mapped[created]
     platform: Mapped[Platform] = relationship(back_populates="registrations")
-    deployments: Mapped[list["Deployment"]] = relationship(
+    deployments: Mapped[list[Deployment]] = relationship(
         back_populates="registration", cascade="all, delete-orphan"
     )
 

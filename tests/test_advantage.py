@@ -121,7 +121,7 @@ class Gradebook:
         assert form["grant_type"] == "client_credentials"
         assert form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
         self.token_calls.append(form)
-        return Response(json.dumps({"access_token": "tok-%d" % len(self.token_calls), "token_type": "Bearer",
+        return Response(json.dumps({"access_token": f"tok-{len(self.token_calls)}", "token_type": "Bearer",
                                     "expires_in": 3600, "scope": form["scope"]}), content_type="application/json")
 
     def score(self, request: Request) -> Response:

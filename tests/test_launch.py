@@ -66,8 +66,8 @@ def test_learner_on_unconfigured_link_sees_not_set_up(app, launcher):
 def test_learner_cannot_set_up_link(app, launcher):
     page = follow(launcher.client, launcher.resource_launch(roles=[LEARNER], sub="4"))
     launch_id = page.request.args["launch"]
-    from lti_tool.lti.views import csrf_token
     from lti_tool.lti.launches import LaunchSession
+    from lti_tool.lti.views import csrf_token
 
     with app.test_request_context():
         csrf = csrf_token(LaunchSession(launch_id, {}))
@@ -158,6 +158,7 @@ def test_moodle_posts_login_and_get_works_too(app, client, school_lms):
 
 def test_state_cookie_is_cross_site_ready_over_https(tmp_path, migrated_template):
     import shutil
+
     from config import load_settings
     from lti_tool import create_app
     from lti_tool.platforms import PlatformSpec, add_platform
@@ -180,7 +181,7 @@ def test_state_cookie_is_cross_site_ready_over_https(tmp_path, migrated_template
 
 def test_cookieless_launch_through_platform_storage(app, client, school_lms):
     """LTI client-side postMessage storage: no cookie ever reaches the tool."""
-    resp = client.post("/lti/login", data=school_lms.login_params(LAUNCH_URL, lti_storage_target="_parent"))
+    resp = client.post("/lti/login", data=school_lms.login_params(LAUNCH_URL, lti_storage_target="lti_storage_frame"))
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert "lti.put_data" in html
@@ -193,7 +194,11 @@ def test_cookieless_launch_through_platform_storage(app, client, school_lms):
     cookieless = app.test_client(use_cookies=False)
     relay = cookieless.post("/lti/launch", data={"id_token": token, "state": auth["state"]})
     assert relay.status_code == 200
-    assert "lti.get_data" in relay.get_data(as_text=True)
+    relay_html = relay.get_data(as_text=True)
+    assert "lti.get_data" in relay_html
+    # It asks the platform's named storage frame, and trusts only the platform's auth origin.
+    assert 'var targetName = "lti_storage_frame"' in relay_html
+    assert f'var origin = "{school_lms.issuer}"' in relay_html
     assert count_rows(app, LtiUser)["lti_user"] == 0  # the relay page writes nothing
 
     wrong = cookieless.post("/lti/launch", data={"id_token": token, "state": auth["state"], "lti_storage_state": "nope"})

@@ -8,7 +8,8 @@ platform in tests/ltiplatform.py.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 

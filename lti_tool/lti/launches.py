@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, g, request, session
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -157,9 +158,9 @@ def current_launch(required: bool = True) -> LaunchSession | None:
         return g.launch_session
     launch_id = request.values.get("launch") or session.get("launch")
     data = bridge().store.get("launch:" + launch_id) if launch_id else None
-    if data is None:
+    if data is None or not launch_id:
         if required:
-            abort(401, description="Your LTI session has expired. Please open the tool again from your course.")
+            abort(401, description=_("Your LTI session has expired. Please open the tool again from your course."))
         return None
     g.launch_session = LaunchSession(launch_id, data)
     if data.get("locale"):

@@ -7,7 +7,6 @@ import hmac
 from typing import Any
 
 from flask import (
-    Response,
     abort,
     jsonify,
     make_response,
@@ -17,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from lti_tool.bridge import bridge
 from lti_tool.db import db_session
@@ -27,9 +27,9 @@ from lti_tool.models import LtiUser, ResourceLink
 from lti_tool.protocol import claims as c
 from lti_tool.protocol.errors import LaunchError, LtiError
 from lti_tool.protocol.login import begin_login
+from lti_tool.protocol.registry import to_pylti1p3
 from lti_tool.protocol.roles import INSTRUCTOR, at_least
 from lti_tool.protocol.services import ContentItem, deep_linking_response, fetch_roster, post_score
-from lti_tool.protocol.registry import to_pylti1p3
 from lti_tool.toolconfig import tool_configuration
 
 
@@ -82,7 +82,7 @@ def login() -> Response:
             target=plan.storage_target,
             state_key="lb_state_" + plan.state[:16],
         )
-        resp = make_response(html)
+        resp: Response = make_response(html)
     else:
         resp = redirect(plan.auth_url, code=302)
     _set_state_cookie(resp, plan.state)
@@ -107,12 +107,12 @@ def launch() -> Response:
                 id_token=request.form.get("id_token", ""),
                 state=state_param,
                 state_key="lb_state_" + state_param[:16],
-                target=record.login.get("lti_storage_target", "_parent"),
-                origin=_origin(record.login.get("iss", "")),
+                target=record.storage_target or "_parent",
+                origin=record.auth_origin,
             )
-            resp = make_response(html)
-            resp.headers["Cache-Control"] = "no-store"
-            return resp
+            relay: Response = make_response(html)
+            relay.headers["Cache-Control"] = "no-store"
+            return relay
         new_window = url_for("lti.login", _external=False, new_window="1", **record.login)
         raise_blocked = LaunchError(
             _("Your browser blocked the cookie this launch needs."), code="state_cookie_missing"
@@ -124,13 +124,6 @@ def launch() -> Response:
     resp = redirect(_landing(ls), code=303)
     resp.headers["Cache-Control"] = "no-store"
     return resp
-
-
-def _origin(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    p = urlsplit(url)
-    return f"{p.scheme}://{p.netloc}" if p.scheme else "*"
 
 
 def _blocked_cookie_page(exc: LtiError, new_window_url: str) -> Response:

@@ -38,6 +38,8 @@ class StateRecord:
     client_id: str
     nonce: str
     storage: bool
+    storage_target: str | None = None
+    auth_origin: str = ""
     login: dict[str, str] = field(default_factory=dict)
 
 
@@ -123,6 +125,8 @@ class LaunchValidator:
             client_id=record["client_id"],
             nonce=record["nonce"],
             storage=bool(record.get("storage")),
+            storage_target=record.get("storage_target"),
+            auth_origin=record.get("auth_origin", ""),
             login=record.get("login") or {},
         )
 

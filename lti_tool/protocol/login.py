@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from lti_tool.protocol.errors import LoginError
@@ -79,11 +80,16 @@ def begin_login(
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
     storage_target = params.get("lti_storage_target") or None
+    parts = urlsplit(info.auth_login_url)
+    auth_origin = f"{parts.scheme}://{parts.netloc}"
     record: dict[str, Any] = {
         "iss": info.issuer,
         "client_id": info.client_id,
         "nonce": nonce,
         "storage": bool(storage_target),
+        "storage_target": storage_target,
+        # postMessage storage answers only from the platform's OIDC auth origin.
+        "auth_origin": auth_origin,
         "created": time.time(),
         # Enough to restart the login in a new window when cookies are blocked.
         "login": {k: params[k] for k in LOGIN_PARAMS if params.get(k) and k != "lti_storage_target"},
@@ -104,11 +110,10 @@ def begin_login(
     if params.get("lti_message_hint"):
         query["lti_message_hint"] = params["lti_message_hint"]
     sep = "&" if "?" in info.auth_login_url else "?"
-    parts = urlsplit(info.auth_login_url)
     return LoginPlan(
         auth_url=info.auth_login_url + sep + urlencode(query),
         state=state,
         nonce=nonce,
         storage_target=storage_target,
-        auth_origin=f"{parts.scheme}://{parts.netloc}",
+        auth_origin=auth_origin,
     )

@@ -113,7 +113,7 @@ def to_pylti1p3(info: RegistrationInfo, keyring: Keyring) -> PyRegistration:
     reg.set_auth_login_url(info.auth_login_url).set_auth_token_url(info.auth_token_url)
     if info.auth_audience:
         reg.set_auth_audience(info.auth_audience)
-    reg.set_key_set_url(info.key_set_url).set_key_set(info.key_set)
+    reg.set_key_set_url(info.key_set_url).set_key_set(info.key_set)  # type: ignore[arg-type]
     reg.set_tool_private_key(signing.private_pem)
     reg.set_tool_public_key(None)
     # pylti1p3 derives the kid from the public key; ours is the RFC 7638 thumbprint.

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import jwt
 import requests
@@ -57,6 +58,8 @@ class CachingServiceConnector(ServiceConnector):
         client_id = self._registration.get_client_id()
         token_url = self._registration.get_auth_token_url()
         assert client_id and token_url
+        private_key = self._registration.get_tool_private_key()
+        assert private_key, "the tool's signing key is missing"
         now = int(time.time())
         assertion = jwt.encode(
             {
@@ -67,7 +70,7 @@ class CachingServiceConnector(ServiceConnector):
                 "exp": now + 60,
                 "jti": "lms-bridge-" + uuid.uuid4().hex,
             },
-            self._registration.get_tool_private_key(),
+            private_key,
             algorithm="RS256",
             headers={"kid": self._registration.get_kid()},
         )
@@ -183,7 +186,7 @@ def fetch_roster(connector: CachingServiceConnector, nrps_claim: dict[str, Any])
     """All members of the context, following paging links."""
     nrps = NamesRolesProvisioningService(connector, nrps_claim)  # type: ignore[arg-type]
     try:
-        return list(nrps.get_members())
+        return [dict(m) for m in nrps.get_members()]
     except (LtiException, LtiServiceException) as exc:
         raise _wrap(exc) from exc
 
@@ -224,7 +227,7 @@ def deep_linking_response(
         resources.append(res)
     link = DeepLink(registration, deployment_id, settings)  # type: ignore[arg-type]
     message = link.get_message_jwt(resources)
-    for entry, item in zip(message[c.DL_CONTENT_ITEMS], items):  # type: ignore[call-overload]
+    for entry, item in zip(message[c.DL_CONTENT_ITEMS], items, strict=True):  # type: ignore[call-overload]
         if item.text:
             entry["text"] = item.text
         if not item.custom:
