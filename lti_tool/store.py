@@ -11,6 +11,7 @@ absent) and ``pop`` (get and delete).
 from __future__ import annotations
 
 import json
+import random
 import time
 from typing import Any, Protocol
 
@@ -30,13 +31,22 @@ class Store(Protocol):
 
 
 class SqlStore:
-    """Store on the ``kv_entry`` table; each call commits on its own."""
+    """Store on the ``kv_entry`` table; each call commits on its own.
+
+    Expired rows are ignored by reads and swept now and then by writes
+    (about one write in ``PURGE_EVERY``), so the table stays small without
+    a separate cron job.
+    """
+
+    PURGE_EVERY = 200
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def put(self, key: str, value: Any, ttl: float) -> None:
         data = json.dumps(value)
+        if random.randrange(self.PURGE_EVERY) == 0:
+            self.purge_expired()
         with self.engine.begin() as conn:
             conn.execute(delete(KVEntry).where(KVEntry.key == key))
             conn.execute(insert(KVEntry).values(key=key, value=data, expires_at=time.time() + ttl))
