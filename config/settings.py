@@ -63,6 +63,8 @@ class Settings:
     http_timeout: float = 10.0
     #: Allow plain-http platform URLs in dynamic registration (demo and tests only).
     allow_insecure_platforms: bool = False
+    #: Comma-separated host patterns allowed to use Dynamic Registration (empty = any).
+    registration_hosts: tuple[str, ...] = ()
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -80,6 +82,8 @@ def _coerce(name: str, kind: Any, raw: str) -> Any:
             return int(raw)
         if kind in (float, "float"):
             return float(raw)
+        if kind == "tuple[str, ...]":
+            return tuple(p.strip() for p in raw.split(",") if p.strip())
     except ValueError as exc:
         raise SettingsError(f"{PREFIX}{name.upper()}: {exc}") from exc
     return raw

@@ -47,15 +47,15 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def app(tmp_path: Path, database_url: str, settings_overrides: dict[str, Any]) -> Iterator[Flask]:
-    settings = load_settings(
-        {},
-        database_url=database_url,
-        instance_dir=str(tmp_path / "instance"),
-        base_url=TOOL_URL,
-        secret_key="test-secret-" + "x" * 32,
-        allow_insecure_platforms=True,
-        **settings_overrides,
-    )
+    params: dict[str, Any] = {
+        "database_url": database_url,
+        "instance_dir": str(tmp_path / "instance"),
+        "base_url": TOOL_URL,
+        "secret_key": "test-secret-" + "x" * 32,
+        "allow_insecure_platforms": True,
+    }
+    params.update(settings_overrides)
+    settings = load_settings({}, **params)
     app = create_app(settings)
     app.config["TESTING"] = True
     yield app
