@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install test-install serve bench clean
+.PHONY: demo test install test-install serve bench clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,13 @@ bench: test-install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k LtiError:1 -k LoginError:1 -k LaunchError:1 -k ReplayError:1 \
+	-k RegistrationLookupError:1 -k DynamicRegistrationError:1 -k ServiceError:1
+CATALOG := lti_tool/translations
+
+## make i18n: extract UI strings, update the German catalog, compile it
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output -o $(CATALOG)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOG)/messages.pot -d $(CATALOG) -l de --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(CATALOG) -l de --statistics

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.protocol.errors import LtiError
@@ -17,14 +18,18 @@ def _wants_json() -> bool:
     return best == "application/json" and not request.accept_mimetypes.accept_html
 
 
+def _translated(exc: LtiError) -> str:
+    return gettext(exc.template, **exc.params) if exc.template else ""
+
+
 def lti_error_response(exc: LtiError) -> Response:
     # Codes and safe messages only: no tokens, no user ids in logs.
     log.info("LTI request refused: %s (%s %s)", exc.code, request.method, request.path)
     if _wants_json():
-        resp = jsonify(error=exc.code, message=exc.message)
+        resp = jsonify(error=exc.code, message=exc.message)  # machine clients get English
         resp.status_code = exc.status
     else:
-        html = render_template("error.html", code=exc.code, message=exc.message, status=exc.status)
+        html = render_template("error.html", code=exc.code, message=_translated(exc), status=exc.status)
         resp = Response(html, status=exc.status, mimetype="text/html")
     resp.headers["X-LTI-Error"] = exc.code
     return resp

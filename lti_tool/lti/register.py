@@ -51,9 +51,10 @@ def register() -> Response:
         except PlatformError as exc:
             s.rollback()
             raise DynamicRegistrationError(
-                "The platform's registration answer cannot be stored: " + exc.message,
+                "The platform's registration answer cannot be stored: %(reason)s",
                 code="registration_answer_invalid",
                 status=502,
+                reason=exc.message,
             ) from None
     resp = make_response(render_template("lti/registered.html", result=result))
     resp.headers["Cache-Control"] = "no-store"

@@ -285,19 +285,21 @@ def parse_platform_configuration(
     missing = [f for f in REQUIRED_PLATFORM_FIELDS if _text(doc.get(f)) is None]
     if missing:
         raise DynamicRegistrationError(
-            "The platform configuration lacks: " + ", ".join(missing) + ".",
+            "The platform configuration lacks: %(fields)s.",
             code="registration_config_invalid",
             status=502,
+            fields=", ".join(missing),
         )
     # §3.5.1: a site may only speak for its own issuer. Kept exactly as
     # published, since launches must carry the same ``iss``.
     issuer = doc["issuer"].strip()
     if origin(issuer) != origin(config_url):
         raise DynamicRegistrationError(
-            "The platform's issuer does not belong to the site the configuration came from "
-            f"({safe_url(issuer)} vs. {safe_url(config_url)}).",
+            "The platform's issuer does not belong to the site the configuration came from (%(issuer)s vs. %(site)s).",
             code="registration_issuer_mismatch",
             status=400,
+            issuer=safe_url(issuer),
+            site=safe_url(config_url),
         )
     urls = {f: check_url(f, doc[f], allow_insecure=allow_insecure) for f in REQUIRED_PLATFORM_FIELDS}
     listed = doc.get("scopes_supported")

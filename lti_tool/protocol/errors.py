@@ -21,9 +21,13 @@ class LtiError(Exception):
     status = 400
     code = "lti_error"
 
-    def __init__(self, message: str, code: str | None = None, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, code: str | None = None, status: int | None = None, **params: object) -> None:
+        # ``message`` is an English template (``%(name)s`` placeholders filled
+        # from ``params``); the web layer translates the template, not the result.
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message
+        super().__init__(self.message)
         if code:
             self.code = code
         if status:
