@@ -42,14 +42,26 @@ class SqlStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        if engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        elif engine.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:  # pragma: no cover - the tool supports SQLite and PostgreSQL
+            raise ValueError(f"unsupported database for the shared store: {engine.dialect.name}")
+        self._insert = dialect_insert
 
     def put(self, key: str, value: Any, ttl: float) -> None:
         data = json.dumps(value)
         if random.randrange(self.PURGE_EVERY) == 0:
             self.purge_expired()
+        values = {"key": key, "value": data, "expires_at": time.time() + ttl}
+        # One atomic upsert: delete-then-insert races between workers on PostgreSQL.
+        stmt = self._insert(KVEntry).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[KVEntry.key], set_={"value": values["value"], "expires_at": values["expires_at"]}
+        )
         with self.engine.begin() as conn:
-            conn.execute(delete(KVEntry).where(KVEntry.key == key))
-            conn.execute(insert(KVEntry).values(key=key, value=data, expires_at=time.time() + ttl))
+            conn.execute(stmt)
 
     def get(self, key: str) -> Any | None:
         with self.engine.connect() as conn:

@@ -16,6 +16,7 @@ from typing import Any
 from flask import abort, g, request, session
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.bridge import bridge
@@ -88,8 +89,7 @@ def _upsert_context(s: Session, launch: ValidatedLaunch) -> LtiContext | None:
     return row
 
 
-def record_launch(launch: ValidatedLaunch) -> LaunchSession:
-    s = db_session()
+def _write_launch(s: Session, launch: ValidatedLaunch) -> tuple[LtiUser, LtiContext | None, ResourceLink | None]:
     user = _upsert_user(s, launch)
     context = _upsert_context(s, launch)
     s.flush()
@@ -121,6 +121,22 @@ def record_launch(launch: ValidatedLaunch) -> LaunchSession:
             if feature and not link.feature:
                 link.feature = str(feature)[:64]
     s.commit()
+    return user, context, link
+
+
+def record_launch(launch: ValidatedLaunch) -> LaunchSession:
+    """Upsert user, context, membership and link, then open a launch session.
+
+    Rows are looked up, then inserted; when two first launches of the same
+    person or course race (a whole class opening a new link), the loser hits a
+    unique constraint, rolls back and retries once, finding the winner's rows.
+    """
+    s = db_session()
+    try:
+        user, context, link = _write_launch(s, launch)
+    except IntegrityError:
+        s.rollback()
+        user, context, link = _write_launch(s, launch)
 
     data: dict[str, Any] = {
         "registration_pk": launch.registration.pk,
