@@ -51,6 +51,14 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
         app.register_blueprint(demo_bp)
 
+    @app.after_request
+    def _security_headers(resp: Any) -> Any:
+        # The tool is embedded by LMSs on other sites: no X-Frame-Options.
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Launch ids travel in URLs inside the iframe: never leak them to other sites.
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, str], int]:
         from sqlalchemy import text

@@ -88,3 +88,10 @@ def test_unexpected_errors_show_no_stack_trace(app, client):
     assert resp.status_code == 500
     body = resp.get_data(as_text=True)
     assert "secret detail" not in body and "Traceback" not in body and "internal_error" in body
+
+
+def test_pages_can_be_embedded_but_do_not_leak_referrers(client):
+    resp = client.get("/lti/setup")
+    assert "X-Frame-Options" not in resp.headers  # LMSs embed the tool
+    assert resp.headers["Referrer-Policy"] == "same-origin"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
