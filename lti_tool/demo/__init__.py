@@ -12,25 +12,18 @@ tool's messages), ``views`` (pages, OIDC auth, deep linking return),
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request
-from flask_babel import Domain
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
-
-#: The demo's own catalogue first, then the tool's (for ``base.html`` strings).
-_TRANSLATIONS = Path(__file__).parent / "translations"
-_TOOL_TRANSLATIONS = Path(__file__).parent.parent / "translations"
-domain = Domain([str(_TRANSLATIONS), str(_TOOL_TRANSLATIONS)], domain="demo;messages")
 
 
 @bp.record_once
 def _setup(state: Any) -> None:
-    from lti_tool.demo.platform import DemoServices
+    from lti_tool.demo.platform import DemoExtension
 
-    state.app.extensions.setdefault("lms_bridge_demo", DemoServices())
+    state.app.extensions.setdefault("lms_bridge_demo", DemoExtension())
 
 
 @bp.before_request
@@ -43,7 +36,6 @@ def _demo_request() -> Response | None:
         # Opened on the tool's host: move to the demo's own site (keeps it cross-site).
         query = "?" + request.query_string.decode() if request.query_string else ""
         return redirect(origin + request.script_root + request.path + query, code=308)  # type: ignore[return-value]
-    domain.as_default()
     return None
 
 
