@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "lti_tool" / "translations" / "de" / "LC_MESSAGES"
 KEYWORDS = {
     "_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
+    "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2),
     **{name: (1,) for name in ("LtiError", "LoginError", "LaunchError", "ReplayError",
                                "RegistrationLookupError", "DynamicRegistrationError", "ServiceError")},
 }
@@ -30,10 +31,10 @@ def _strings(message) -> tuple[str, ...]:
 
 def test_every_ui_string_has_a_german_translation():
     catalog = _catalog()
-    found = {msg for _file, _line, msg, _comments, _ctx in
+    found = {(msg if isinstance(msg, str) else msg[0], ctx) for _file, _line, msg, _comments, ctx in
              extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS, options_map={"**.html": {}})}
-    ids = {m if isinstance(m, str) else m[0] for m in found}
-    missing = sorted(i for i in ids if not catalog.get(i) or not all(_strings(catalog.get(i))))
+    missing = sorted(str(i) for i, ctx in found
+                     if not catalog.get(i, context=ctx) or not all(_strings(catalog.get(i, context=ctx))))
     assert missing == [], "run `make i18n` and translate: " + repr(missing[:10])
 
 
