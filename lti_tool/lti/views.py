@@ -209,7 +209,7 @@ def welcome() -> str:
         "lti/welcome.html",
         ls=ls,
         csrf=csrf_token(ls),
-        can_complete=can_complete and ls.role == "learner",
+        can_complete=can_complete and ls.role == "learner" and request.args.get("done") != "1",
         is_instructor=at_least(ls.role, INSTRUCTOR),
         has_roster=bool((ls.nrps or {}).get("context_memberships_url")),
         completed=request.args.get("done") == "1",
