@@ -63,6 +63,8 @@ class Settings:
     http_timeout: float = 10.0
     #: Allow plain-http platform URLs in dynamic registration (demo and tests only).
     allow_insecure_platforms: bool = False
+    #: Hard limit of member schools per network (a warning shows above 12).
+    network_max_schools: int = 16
     #: Comma-separated host patterns allowed to use Dynamic Registration (empty = any).
     registration_hosts: tuple[str, ...] = ()
 

@@ -17,9 +17,10 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from settings (environment by default)."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from lti_tool import errors, i18n
+    from lti_tool import errors, i18n, web
     from lti_tool.bridge import Bridge
     from lti_tool.lti import bp as lti_bp
+    from lti_tool.workspaces import bp as workspaces_bp
 
     if isinstance(config, Settings):
         settings = config
@@ -44,7 +45,9 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     Bridge(settings).init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    web.init_app(app)
     app.register_blueprint(lti_bp)
+    app.register_blueprint(workspaces_bp)
 
     if settings.demo:
         from lti_tool.demo import bp as demo_bp

@@ -46,7 +46,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations."""
     from lti_tool.db import upgrade
@@ -250,15 +250,16 @@ def keys_retire(ctx: Context, kid: str) -> None:
     click.echo(f"retired {kid}")
 
 
-def _register_optional() -> None:
-    try:
-        from lti_tool.demo.cli import demo
-    except ImportError:  # pragma: no cover - demo package always ships
-        return
+def _register_feature_commands() -> None:
+    """Feature packages keep their commands next to their code."""
+    from lti_tool.demo.cli import demo
+    from lti_tool.workspaces.cli import network
+
     main.add_command(demo)
+    main.add_command(network)
 
 
-_register_optional()
+_register_feature_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -27,5 +27,11 @@ FEATURES: dict[str, Feature] = {
             "lti.welcome",
             graded=True,
         ),
+        Feature(
+            "workspace",
+            _l("Network workspace"),
+            _l("The shared workspace of your school network: Zukunftswerkstatt, meetings, barcamp, working groups."),
+            "workspaces.enter",
+        ),
     )
 }

@@ -132,3 +132,11 @@ def _no_env_leak(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("LMS_BRIDGE_") and not key.startswith("LMS_BRIDGE_TEST_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def world(app: Flask):
+    """A network ("Lernen 25") of two schools on two LMS sites, a person per role, and an outsider."""
+    from tests.world import build_world
+
+    return build_world(app)

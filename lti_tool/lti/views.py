@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from lti_tool import web
 from lti_tool.bridge import bridge
 from lti_tool.db import db_session
 from lti_tool.features import FEATURES
@@ -51,13 +52,11 @@ def _set_state_cookie(resp: Response, state: str) -> None:
 
 
 def csrf_token(ls: LaunchSession) -> str:
-    key = bridge().settings.secret_key.encode()
-    return hmac.new(key, ("csrf:" + ls.id).encode(), hashlib.sha256).hexdigest()
+    return web.csrf_token(ls.id)
 
 
 def check_csrf(ls: LaunchSession) -> None:
-    if not hmac.compare_digest(request.form.get("csrf", ""), csrf_token(ls)):
-        abort(400, description=_("The form has expired. Please reload the page."))
+    web.check_csrf(ls.id)
 
 
 # -- OIDC login and launch -------------------------------------------------

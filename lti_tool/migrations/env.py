@@ -6,11 +6,12 @@ from alembic import context
 
 from lti_tool import models  # noqa: F401  (registers core tables)
 from lti_tool.db import Base, make_engine
-
-try:  # feature tables
-    from lti_tool.demo import models as _demo_models  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+from lti_tool.demo import models as _demo_models  # noqa: F401,E402
+from lti_tool.workspaces import models as _ws_models  # noqa: F401,E402
+from lti_tool.workspaces.barcamp import models as _barcamp  # noqa: F401,E402
+from lti_tool.workspaces.board import models as _board  # noqa: F401,E402
+from lti_tool.workspaces.groups import models as _groups  # noqa: F401,E402
+from lti_tool.workspaces.meetings import models as _meetings  # noqa: F401,E402
 
 config = context.config
 target_metadata = Base.metadata

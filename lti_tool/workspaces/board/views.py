@@ -1,0 +1,3 @@
+"""Pages of this workspace part."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of this workspace part."""
+
+from __future__ import annotations

@@ -1,0 +1,190 @@
+"""Network core: who may see and change what, invitations, joining, identities, CLI."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from lti_tool.bridge import bridge
+from lti_tool.workspaces.models import Invitation, MemberSchool, NetworkMember, Person, SchoolContext
+from tests.world import NETWORK_ROLES, PERSONAS
+
+READ_ROUTES = ["/w/{n}/", "/w/{n}/people"]
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+@pytest.mark.parametrize("route", READ_ROUTES)
+def test_network_pages_only_for_members(world, persona, route):
+    resp = world.as_(persona).get(route.format(n=world.network_id))
+    if persona in NETWORK_ROLES:
+        assert resp.status_code == 200
+        assert "Lernen 25" in resp.get_data(as_text=True)
+    else:
+        assert resp.status_code == 404  # existence is not confirmed to outsiders
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_only_managers_add_schools(world, persona):
+    resp = world.as_(persona).post(f"/w/{world.network_id}/schools",
+                                   {"name": "Realschule am See", "school_number": "100003"})
+    with bridge(world.app).db.sessions() as s:
+        added = s.scalar(select(func.count()).select_from(MemberSchool).where(MemberSchool.school_number == "100003"))
+    if persona == "manager":
+        assert resp.status_code == 303 and added == 1
+    else:
+        assert resp.status_code in (403, 404) and added == 0
+
+
+def test_outsider_cannot_reach_network_by_guessing_ids(world):
+    outsider = world.as_("outsider")
+    n = world.network_id
+    for path in (f"/w/{n}/", f"/w/{n}/people", f"/w/{n}/schools/{world.schools['A']}/roster"):
+        assert outsider.get(path).status_code == 404
+    assert outsider.post(f"/w/{n}/schools/{world.schools['A']}/invite").status_code == 404
+    # …while their own network works
+    assert outsider.get(f"/w/{world.other_network_id}/").status_code == 200
+
+
+def test_school_of_another_network_is_not_reachable(world):
+    manager = world.as_("manager")
+    with world.app.test_request_context():
+        from lti_tool.db import db_session
+        from lti_tool.workspaces.models import Network
+        from lti_tool.workspaces.services import add_school
+
+        s = db_session()
+        foreign = add_school(s, s.get(Network, world.other_network_id), name="Fremde Schule", school_number="900001").school
+        s.commit()
+        foreign_id = foreign.id
+    assert manager.post(f"/w/{world.network_id}/schools/{foreign_id}/invite").status_code == 404
+
+
+def invitation_code(resp) -> str:
+    return re.search(r'id="invitation-code">([A-Z0-9-]+)<', resp.get_data(as_text=True)).group(1)
+
+
+def test_school_invitation_binds_a_course_and_appoints_the_leader(world, app):
+    from tests.world import _launch
+
+    manager = world.as_("manager")
+    resp = manager.post(f"/w/{world.network_id}/schools", {"name": "Realschule am See", "school_number": "100003"})
+    assert resp.status_code == 303
+    with bridge(app).db.sessions() as s:
+        school_id = s.scalar(select(MemberSchool.id).where(MemberSchool.school_number == "100003"))
+    code = invitation_code(manager.post(f"/w/{world.network_id}/schools/{school_id}/invite"))
+    with bridge(app).db.sessions() as s:
+        stored = s.scalars(select(Invitation.code_hash)).all()
+    assert code not in " ".join(stored)  # only a keyed hash is stored
+
+    # The Realschule's leader launches from their course on site B and redeems the code.
+    from tests.world import Actor
+
+    launch_id = _launch(app, world.sites["B"], "lead-c", [PERSONAS["leader_b"][2][0]], "course-C", "Frau Berg")
+    leader = Actor(app, launch_id, None)
+    resp = leader.post("/w/redeem", {"code": code.lower().replace("-", " "), "school_role": "leader"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    with bridge(app).db.sessions() as s:
+        bound = s.scalar(select(func.count()).select_from(SchoolContext).where(SchoolContext.school_id == school_id))
+        member = s.scalars(select(NetworkMember).where(NetworkMember.school_id == school_id)).one()
+    assert bound == 1 and member.role == "leader"
+    again = leader.post("/w/redeem", {"code": code})
+    assert again.status_code == 400 and "bereits verwendet" in again.get_data(as_text=True)
+
+    # A teacher of that course joins by launching.
+    teacher_launch = _launch(app, world.sites["B"], "teach-c", [PERSONAS["teacher_b"][2][0]], "course-C", "Herr Kurz")
+    teacher = Actor(app, teacher_launch, None)
+    assert teacher.get("/w/enter").status_code == 302
+    assert teacher.get(f"/w/{world.network_id}/").status_code == 200
+
+
+def test_learners_do_not_enter_workspaces(world):
+    resp = world.as_("learner").get("/w/enter")
+    assert resp.status_code == 200 and "Lehrkraft" in resp.get_data(as_text=True)
+    with bridge(world.app).db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(NetworkMember).where(
+            NetworkMember.person_id == world.as_("learner").person_id)) == 0
+
+
+def test_wrong_or_expired_codes_are_refused(world, app):
+    from datetime import timedelta
+
+    leader = world.as_("leader_b")
+    assert leader.post("/w/redeem", {"code": "AAAA-BBBB-CCCC"}).status_code == 400
+    manager = world.as_("manager")
+    code = invitation_code(manager.post(f"/w/{world.network_id}/schools/{world.schools['B']}/invite"))
+    with bridge(app).db.sessions() as s:
+        inv = s.scalars(select(Invitation)).one()
+        inv.expires_at = inv.expires_at - timedelta(days=30)
+        s.commit()
+    resp = leader.post("/w/redeem", {"code": code})
+    assert resp.status_code == 400 and "abgelaufen" in resp.get_data(as_text=True)
+
+
+def test_manager_changes_roles_others_cannot(world, app):
+    with bridge(app).db.sessions() as s:
+        teacher_member = s.scalars(select(NetworkMember).where(
+            NetworkMember.person_id == world.as_("teacher_a").person_id)).one()
+    path = f"/w/{world.network_id}/members/{teacher_member.id}"
+    assert world.as_("leader_a").post(path, {"role": "manager"}).status_code == 403
+    assert world.as_("manager").post(path, {"role": "media", "school_id": str(world.schools["A"])}).status_code == 303
+    with bridge(app).db.sessions() as s:
+        assert s.get(NetworkMember, teacher_member.id).role == "media"
+    assert world.as_("manager").post(path, {"role": "emperor"}).status_code == 400
+
+
+def test_posts_need_the_csrf_token(world):
+    manager = world.as_("manager")
+    resp = manager.client.post(f"/w/{world.network_id}/schools",
+                               data={"launch": manager.launch_id, "csrf": "forged", "name": "X", "school_number": "1"})
+    assert resp.status_code == 400
+
+
+def test_linking_identities_across_sites(world, app):
+    from tests.world import Actor, _launch
+
+    manager = world.as_("manager")
+    resp = manager.post("/w/identity", {"action": "create"})
+    code = re.search(r'id="link-code">([A-F0-9-]+)<', resp.get_data(as_text=True)).group(1)
+    # The same human launches from site B (another issuer, another sub).
+    other_launch = _launch(app, world.sites["B"], "m-1-on-b", [PERSONAS["manager"][2][0]], "course-B", "Manager")
+    second = Actor(app, other_launch, None)
+    assert second.get(f"/w/{world.network_id}/").status_code == 404  # not yet the same person
+    resp = second.post("/w/identity", {"action": "link", "code": code})
+    assert resp.status_code == 200
+    assert second.get(f"/w/{world.network_id}/").status_code == 200  # now a manager there too
+    assert second.post("/w/identity", {"action": "link", "code": code}).status_code == 400  # single use
+    with bridge(app).db.sessions() as s:
+        assert s.get(Person, manager.person_id) is not None
+
+
+def test_network_cli_bulk_import_with_dry_run(tmp_path, monkeypatch, app):
+    from click.testing import CliRunner
+
+    from lti_tool.cli import main
+
+    settings = bridge(app).settings
+    monkeypatch.setenv("LMS_BRIDGE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LMS_BRIDGE_INSTANCE_DIR", settings.instance_dir)
+    monkeypatch.setenv("LMS_BRIDGE_SECRET_KEY", settings.secret_key)
+    run = CliRunner().invoke
+    out = run(main, ["network", "create", "--name", "Lernen 26", "--region", "Musterstadt"]).output
+    net_id = re.search(r"network (\d+)", out).group(1)
+    assert re.search(r"manager invitation code .*: [A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", out)
+    csv_file = tmp_path / "schulen.csv"
+    csv_file.write_text("name,school_number,school_type\nGS Am Park,200001,Grundschule\nRS Mitte,200002,Realschule\n",
+                        encoding="utf-8")
+    dry = run(main, ["network", "import-schools", "--network", net_id, "--csv", str(csv_file), "--dry-run"])
+    assert dry.exit_code == 0 and "2 school(s) would be added" in dry.output
+    with bridge(app).db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(MemberSchool).where(MemberSchool.network_id == int(net_id))) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,school_number\nGS Am Park,200001\n,200003\n", encoding="utf-8")
+    res = run(main, ["network", "import-schools", "--network", net_id, "--csv", str(bad)])
+    assert res.exit_code == 1 and "nothing was imported" in res.output
+    ok = run(main, ["network", "import-schools", "--network", net_id, "--csv", str(csv_file), "--invite-days", "14"])
+    assert ok.exit_code == 0 and "2 school(s) added" in ok.output
+    assert len(re.findall(r"code [A-Z0-9]{4}-", ok.output)) == 2
+    listed = run(main, ["network", "list", "--json"]).output
+    assert '"schools": 2' in listed
