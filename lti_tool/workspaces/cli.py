@@ -149,11 +149,10 @@ def import_schools_cmd(ctx: Context, network_id: int, csv_file: Path, invite_day
     b = bridge(ctx.app)
     with b.db.sessions() as s:
         net = _network(s, network_id)
-        report = import_schools(s, b.box, net, text, invite_days=None if dry_run else invite_days,
-                                hard_limit=b.settings.network_max_schools)
-        with click.progressbar(report.lines, label="checking", file=sys.stderr) as lines:
-            for ln in lines:
-                pass
+        rows = max(0, len(text.splitlines()) - 1)
+        with click.progressbar(length=rows, label="schools", file=sys.stderr) as bar:
+            report = import_schools(s, b.box, net, text, invite_days=None if dry_run else invite_days,
+                                    hard_limit=b.settings.network_max_schools, on_line=lambda: bar.update(1))
         for ln in report.lines:
             extra = f"  code {ln.code}" if ln.code else ""
             click.echo(f"line {ln.line}: {ln.action:6} {ln.name} ({ln.school_number}) {ln.message}{extra}".rstrip())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -256,7 +257,7 @@ class ImportReport:
 
 
 def import_schools(s: Session, box: SecretBox, network: Network, csv_text: str, *, invite_days: int | None,
-                   hard_limit: int) -> ImportReport:
+                   hard_limit: int, on_line: Callable[[], None] = lambda: None) -> ImportReport:
     """Add schools from CSV (name, school_number, school_type); caller commits or rolls back."""
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(csv_text))
@@ -265,6 +266,7 @@ def import_schools(s: Session, box: SecretBox, network: Network, csv_text: str, 
         report.lines.append(ImportLine(1, "error", "", "", "the header must name the columns name, school_number[, school_type]"))
         return report
     for i, row in enumerate(reader, start=2):
+        on_line()
         row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
         name, number = row.get("name", ""), row.get("school_number", "")
         existing = s.scalar(select(MemberSchool).where(MemberSchool.network_id == network.id,
