@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -35,3 +37,29 @@ FEATURES: dict[str, Feature] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class DeepLinkChoice:
+    """One item a teacher can put into their course through Deep Linking."""
+
+    key: str
+    title: object
+    description: object
+    custom: dict[str, str] = field(default_factory=dict)
+    graded: bool = False
+    group: object = ""
+
+
+#: Features add choices that depend on the person (e.g. "our network's board").
+DEEP_LINK_PROVIDERS: list[Callable[[Any], list[DeepLinkChoice]]] = []
+
+
+def deep_link_choices(launch: Any) -> list[DeepLinkChoice]:
+    choices = [
+        DeepLinkChoice(f.key, f.title, f.description, {"feature": f.key}, f.graded)
+        for f in FEATURES.values()
+    ]
+    for provider in DEEP_LINK_PROVIDERS:
+        choices.extend(provider(launch))
+    return choices

@@ -188,3 +188,52 @@ def test_network_cli_bulk_import_with_dry_run(tmp_path, monkeypatch, app):
     assert len(re.findall(r"code [A-Z0-9]{4}-", ok.output)) == 2
     listed = run(main, ["network", "list", "--json"]).output
     assert '"schools": 2' in listed
+
+
+def test_deep_linking_offers_the_network_and_its_parts(world, app):
+    import jwt
+
+    from tests.ltiplatform import LTI, login_redirect_params
+    from tests.world import PERSONAS, TOOL_LAUNCH
+
+    site = world.sites["A"]
+    client = app.test_client()
+    auth = login_redirect_params(client.post("/lti/login", data=site.login_params(TOOL_LAUNCH)).headers["Location"])
+    body = site.claims(auth["nonce"], TOOL_LAUNCH, roles=PERSONAS["manager"][2], sub="m-1",
+                       message_type="LtiDeepLinkingRequest",
+                       **{LTI + "context": {"id": "course-A", "title": "Kurs course-A"}})
+    resp = client.post("/lti/launch", data={"id_token": site.sign(body), "state": auth["state"]})
+    picker = client.get(resp.headers["Location"])
+    html = picker.get_data(as_text=True)
+    key = f"workspace:{world.network_id}:overview"
+    assert f'value="{key}"' in html and "Lernen 25" in html
+    assert f"workspace:{world.other_network_id}:" not in html  # only the person's own networks
+    fields = dict(re.findall(r'name="(launch|csrf)" value="([^"]*)"', html))
+    done = client.post("/lti/deep-link", data={**fields, "feature": key, "action": "add"})
+    token = re.search(r'name="JWT" value="([^"]+)"', done.get_data(as_text=True)).group(1)
+    items = jwt.decode(token, options={"verify_signature": False})[
+        "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+    assert items[0]["custom"] == {"feature": "workspace", "network": str(world.network_id), "part": "overview"}
+
+    # A forged choice for a network the teacher is not in is not offered, so it is refused.
+    forged = client.post("/lti/deep-link", data={**fields, "feature": f"workspace:{world.other_network_id}:overview",
+                                                 "action": "add"})
+    assert forged.status_code == 400
+
+
+def test_resource_link_to_a_network_part_lands_there(world, app):
+    from tests.ltiplatform import LTI, login_redirect_params
+    from tests.world import PERSONAS, TOOL_LAUNCH
+
+    site = world.sites["A"]
+    client = app.test_client()
+    auth = login_redirect_params(client.post("/lti/login", data=site.login_params(TOOL_LAUNCH)).headers["Location"])
+    body = site.claims(auth["nonce"], TOOL_LAUNCH, roles=PERSONAS["leader_a"][2], sub="lead-a",
+                       **{LTI + "context": {"id": "course-A", "title": "Kurs course-A"},
+                          LTI + "resource_link": {"id": "rl-ws-1", "title": "Unser Netzwerk"},
+                          LTI + "custom": {"feature": "workspace", "network": str(world.network_id), "part": "people"}})
+    resp = client.post("/lti/launch", data={"id_token": site.sign(body), "state": auth["state"]})
+    enter = client.get(resp.headers["Location"])
+    assert enter.status_code == 302
+    assert f"/w/{world.network_id}/people" in enter.headers["Location"]
+    assert client.get(enter.headers["Location"]).status_code == 200

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from lti_tool import web
 from lti_tool.bridge import bridge
 from lti_tool.db import db_session
-from lti_tool.features import FEATURES
+from lti_tool.features import FEATURES, deep_link_choices
 from lti_tool.lti import bp
 from lti_tool.lti.launches import LaunchSession, current_launch, link_config, record_launch
 from lti_tool.models import LtiUser, ResourceLink
@@ -275,7 +275,7 @@ def deep_link() -> Any:
         return render_template(
             "lti/deep_link.html",
             ls=ls,
-            features=FEATURES.values(),
+            features=deep_link_choices(ls),
             csrf=csrf_token(ls),
             multiple=bool(settings.get("accept_multiple")),
         )
@@ -288,7 +288,8 @@ def deep_link() -> Any:
             registration, ls.deployment_id, settings, [], errormsg=_("Cancelled by the teacher.")
         )
     else:
-        chosen = [FEATURES[k] for k in request.form.getlist("feature") if k in FEATURES]
+        offered = {choice.key: choice for choice in deep_link_choices(ls)}
+        chosen = [offered[k] for k in request.form.getlist("feature") if k in offered]
         if not chosen:
             abort(400, description=_("Please choose at least one item."))
         if not settings.get("accept_multiple"):
@@ -298,7 +299,7 @@ def deep_link() -> Any:
                 title=str(f.title),
                 text=str(f.description),
                 url=b.url("/lti/launch"),
-                custom={"feature": f.key},
+                custom=f.custom,
                 lineitem={"scoreMaximum": 1, "label": str(f.title), "tag": "completion", "resourceId": f.key}
                 if f.graded and ls.ags
                 else None,

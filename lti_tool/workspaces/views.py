@@ -319,3 +319,47 @@ def school_options(network: Network) -> list[MemberSchool]:
 
 def context_title(ctx: LtiContext) -> str:
     return ctx.title or ctx.label or ctx.context_id
+
+
+# -- Deep Linking: put the workspace or one of its parts into a course -------------------
+
+
+def _deep_link_choices(ls: Any) -> list[Any]:
+    from lti_tool.features import DeepLinkChoice
+
+    s = db_session()
+    person = person_for_user(ls.user_pk, create=False)
+    if person is None:
+        return []
+    rows = s.execute(
+        select(Network).join(NetworkMember, NetworkMember.network_id == Network.id)
+        .where(NetworkMember.person_id == person.id).order_by(Network.name)
+    ).scalars().all()
+    parts = [("overview", _l("Network workspace"), _l("Start page of the network")),
+             ("board", _l("Zukunftswerkstatt"), _l("Board: Bestandsaufnahme, Utopiephase, Umsetzungsphase")),
+             ("meetings", _l("Network year"), _l("Meetings, minutes and tasks")),
+             ("barcamp", _l("Barcamp"), _l("Sessions, grid and documentation")),
+             ("groups", _l("Working groups"), _l("Materials, discussion and results"))]
+    choices = []
+    for net in rows:
+        for part, title, description in parts:
+            if part != "overview" and f"workspaces.{part}" not in current_app.view_functions:
+                continue
+            choices.append(DeepLinkChoice(
+                key=f"workspace:{net.id}:{part}",
+                title=f"{net.name}: {title}",
+                description=description,
+                custom={"feature": "workspace", "network": str(net.id), "part": part},
+                group=net.name,
+            ))
+    return choices
+
+
+def _register_deep_link_provider() -> None:
+    from lti_tool.features import DEEP_LINK_PROVIDERS
+
+    if _deep_link_choices not in DEEP_LINK_PROVIDERS:
+        DEEP_LINK_PROVIDERS.append(_deep_link_choices)
+
+
+_register_deep_link_provider()
