@@ -422,6 +422,7 @@ def test_deep_linking_response_must_be_signed_by_the_tool(live_demo: LiveDemo, b
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     course = live_demo.course(GE, "MK-8")
+    links_before = len(live_demo.links(course))
     teacher = live_demo.user(GE, "teacher")
     url = browser.course_url(GE, course) + "/launch"
     resp, _ = browser.follow(browser.client.post(url, data={"user": teacher.id, "deep_link": "1"}), url)
@@ -448,7 +449,7 @@ def test_deep_linking_response_must_be_signed_by_the_tool(live_demo: LiveDemo, b
     resp = browser.client.post(f"{live_demo.demo}/demo/sites/{GE}/deep-link/{hint}/return", data={"JWT": forged})
     assert resp.status_code == 400
     assert "invalid_jwt" in resp.get_data(as_text=True)
-    assert len(live_demo.links(course)) == 1
+    assert len(live_demo.links(course)) == links_before
 
 
 # -- grades and roster ------------------------------------------------------------------------
@@ -644,3 +645,27 @@ def test_line_items_can_be_listed_and_created(live_demo: LiveDemo, browser: Brow
     assert [(r["userId"], r["resultScore"], r["resultMaximum"], r["comment"]) for r in results] == [
         (learner.sub, 5.0, 10, "gut")
     ]
+
+
+def test_seeded_network_workspace_opens_from_both_sites(live_demo: LiveDemo, browser: Browser) -> None:
+    """The demo's "Lernen 25" network: a teacher of site 1 and the manager from site 2 land in it."""
+    from lti_tool.workspaces.models import MemberSchool, Network, NetworkMember
+
+    with bridge(live_demo.app).db.sessions() as s:
+        network = s.query(Network).one()
+        schools = s.query(MemberSchool).filter_by(network_id=network.id).count()
+        managers = s.query(NetworkMember).filter_by(network_id=network.id, role="manager").count()
+    assert schools == 5 and managers == 1  # one manager person, with accounts on both sites
+
+    course = live_demo.course(GE, "MK-8")
+    link = next(lk for lk in live_demo.links(course) if "workspace" in (lk.custom or ""))
+    resp, url = browser.launch(GE, course, live_demo.user(GE, "teacher"), link)
+    assert resp.status_code == 200
+    assert urlsplit(url).path == f"/w/{network.id}/"
+    assert "Lernen 25" in page(resp).text_content()
+
+    course_b = live_demo.course(GY, "IF-EF")
+    link_b = next(lk for lk in live_demo.links(course_b) if "workspace" in (lk.custom or ""))
+    resp, url = browser.launch(GY, course_b, live_demo.user(GY, "network_manager"), link_b)
+    assert urlsplit(url).path == f"/w/{network.id}/"
+    assert "Grundschule Am Park" in page(resp).text_content()  # the manager sees all member schools

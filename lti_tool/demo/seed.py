@@ -159,4 +159,8 @@ def seed(app: Flask) -> list[DemoSite]:
         s.commit()
         for site in sites:
             register_with_tool(s, site)  # commits
+        from lti_tool.demo.seed_network import seed_network
+
+        seed_network(s, sites)
+        s.commit()
         return sites
