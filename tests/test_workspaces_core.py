@@ -237,3 +237,28 @@ def test_resource_link_to_a_network_part_lands_there(world, app):
     assert enter.status_code == 302
     assert f"/w/{world.network_id}/people" in enter.headers["Location"]
     assert client.get(enter.headers["Location"]).status_code == 200
+
+
+def test_network_cli_members_and_roles(world, monkeypatch, app):
+    import json
+
+    from click.testing import CliRunner
+
+    from lti_tool.cli import main
+
+    settings = bridge(app).settings
+    for key, value in (("DATABASE_URL", settings.database_url), ("INSTANCE_DIR", settings.instance_dir),
+                       ("SECRET_KEY", settings.secret_key)):
+        monkeypatch.setenv("LMS_BRIDGE_" + key, value)
+    run = CliRunner().invoke
+    rows = json.loads(run(main, ["network", "members", "--network", str(world.network_id), "--json"]).output)
+    assert len(rows) == 8 and {r["role"] for r in rows} == {"manager", "authority", "leader", "media", "teacher", "guest"}
+    teacher = next(r for r in rows if r["name"] == "Teacher B")
+    res = run(main, ["network", "set-role", "--network", str(world.network_id), "--member-id", str(teacher["member_id"]),
+                     "--role", "media", "--school-number", "100002"])
+    assert res.exit_code == 0, res.output
+    with bridge(app).db.sessions() as s:
+        assert s.get(NetworkMember, teacher["member_id"]).role == "media"
+    wrong = run(main, ["network", "set-role", "--network", str(world.other_network_id), "--member-id",
+                       str(teacher["member_id"]), "--role", "guest"])
+    assert wrong.exit_code == 1 and "no member" in wrong.output

@@ -165,3 +165,55 @@ def import_schools_cmd(ctx: Context, network_id: int, csv_file: Path, invite_day
             return
         s.commit()
     click.echo(f"{created} school(s) added")
+
+
+@network.command("members")
+@click.option("--network", "network_id", required=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def members(ctx: Context, network_id: int, as_json: bool) -> None:
+    """List a network's members (people who joined from their LMS)."""
+    from lti_tool.bridge import bridge
+    from lti_tool.workspaces.models import MemberSchool, NetworkMember, Person
+
+    with bridge(ctx.app).db.sessions() as s:
+        _network(s, network_id)
+        rows = s.execute(
+            select(NetworkMember.id, Person.display_name, NetworkMember.role, MemberSchool.name)
+            .join(Person, Person.id == NetworkMember.person_id)
+            .outerjoin(MemberSchool, MemberSchool.id == NetworkMember.school_id)
+            .where(NetworkMember.network_id == network_id).order_by(NetworkMember.role, Person.display_name)
+        ).all()
+    data = [{"member_id": r[0], "name": r[1], "role": r[2], "school": r[3]} for r in rows]
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for d in data:
+        click.echo(f"{d['member_id']:>5}  {d['role']:<10} {d['name'] or '–'}  {d['school'] or ''}".rstrip())
+
+
+@network.command("set-role")
+@click.option("--network", "network_id", required=True, type=int)
+@click.option("--member-id", required=True, type=int)
+@click.option("--role", required=True, type=click.Choice(["manager", "authority", "leader", "media", "teacher", "guest"]))
+@click.option("--school-number", help="Assign the member to this member school.")
+@pass_ctx
+def set_role(ctx: Context, network_id: int, member_id: int, role: str, school_number: str | None) -> None:
+    """Change a member's network role (and school)."""
+    from lti_tool.bridge import bridge
+    from lti_tool.workspaces.models import MemberSchool, NetworkMember
+
+    with bridge(ctx.app).db.sessions() as s:
+        _network(s, network_id)
+        member = s.get(NetworkMember, member_id)
+        if member is None or member.network_id != network_id:
+            raise click.ClickException(f"no member {member_id} in network {network_id}")
+        if school_number:
+            school = s.scalar(select(MemberSchool).where(MemberSchool.network_id == network_id,
+                                                         MemberSchool.school_number == school_number))
+            if school is None:
+                raise click.ClickException(f"no school {school_number} in network {network_id}")
+            member.school_id = school.id
+        member.role = role
+        s.commit()
+    click.echo(f"member {member_id} is now {role}")
