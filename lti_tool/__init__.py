@@ -34,6 +34,9 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         SESSION_COOKIE_SAMESITE="None" if settings.secure_cookies else "Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        # CHIPS: browsers that block third-party cookies still keep partitioned
+        # ones inside the LMS iframe (seen with Chromium in a real Moodle).
+        SESSION_COOKIE_PARTITIONED=settings.secure_cookies,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         LMS_BRIDGE=settings,
         JSON_SORT_KEYS=False,

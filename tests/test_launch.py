@@ -222,3 +222,51 @@ def test_german_is_default_and_english_follows_launch_locale(app, launcher):
     english = follow(launcher.client, launcher.resource_launch(
         roles=[LEARNER], **{LTI + "launch_presentation": {"locale": "en-GB"}}))
     assert '<html lang="en">' in english.get_data(as_text=True)
+
+
+def test_login_in_an_iframe_checks_cookies_before_spending_the_message_hint(app, client, school_lms):
+    """Moodle's lti_message_hint works once: the cookie check happens before the redirect."""
+    params = school_lms.login_params(LAUNCH_URL)
+    resp = client.post("/lti/login", data=params, headers={"Sec-Fetch-Dest": "iframe"})
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "lb_cookie_check=1" in html and "window.location.replace" in html
+    cookies = resp.headers.getlist("Set-Cookie")
+    assert any(c.startswith("lb_cookie_check=1") for c in cookies)
+    # The new-window link repeats the unused login, first-party.
+    import html as htmllib
+    import re as _re
+
+    link = htmllib.unescape(_re.search(r'href="(/lti/login\?[^"]+)"', html).group(1))
+    assert "new_window=1" in link and "lti_message_hint=" in link and "login_hint=3" in link
+    top = client.get(link, headers={"Sec-Fetch-Dest": "document"})
+    assert top.status_code == 302 and top.headers["Location"].startswith(school_lms.auth_login_url)
+
+
+def test_https_cookies_are_partitioned_for_iframes(tmp_path, migrated_template):
+    import shutil
+
+    from config import load_settings
+    from lti_tool import create_app
+    from lti_tool.platforms import PlatformSpec, add_platform
+    from tests.ltiplatform import FakePlatform
+
+    db = tmp_path / "t.sqlite3"
+    shutil.copy(migrated_template, db)
+    app = create_app(load_settings({}, database_url=f"sqlite:///{db}", base_url="https://tool.example.org",
+                                   instance_dir=str(tmp_path), secret_key="s" * 40))
+    p = FakePlatform(issuer="https://school.example", client_id="c", deployment_id="1", jwks_url="https://school.example/k")
+    with bridge(app).db.sessions() as s:
+        add_platform(s, PlatformSpec(issuer=p.issuer, client_id="c", auth_login_url=p.auth_login_url,
+                                     auth_token_url=p.auth_token_url, key_set=p.jwks(), deployment_ids=["1"]))
+    resp = app.test_client().post("/lti/login", data=p.login_params("https://tool.example.org/lti/launch"),
+                                  base_url="https://tool.example.org", headers={"Sec-Fetch-Dest": "iframe"})
+    for cookie in resp.headers.getlist("Set-Cookie"):
+        assert "Partitioned" in cookie and "Secure" in cookie and "SameSite=None" in cookie
+    bridge(app).db.engine.dispose()
+
+
+def test_get_on_the_launch_url_is_answered(client):
+    """Moodle GETs the tool URL when a teacher saves an activity."""
+    resp = client.get("/lti/launch")
+    assert resp.status_code == 200 and "LTI 1.3" in resp.get_data(as_text=True)

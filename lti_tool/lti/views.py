@@ -48,7 +48,16 @@ def _set_state_cookie(resp: Response, state: str) -> None:
         httponly=True,
         samesite="None" if settings.secure_cookies else "Lax",
         path="/lti/",
+        partitioned=settings.secure_cookies,
     )
+
+
+COOKIE_CHECK = "lb_cookie_check"
+
+
+def _in_third_party_frame() -> bool:
+    """The browser says this is an iframe navigation (Fetch Metadata); we cannot know the top site."""
+    return request.headers.get("Sec-Fetch-Dest") == "iframe"
 
 
 def csrf_token(ls: LaunchSession) -> str:
@@ -82,11 +91,28 @@ def login() -> Response:
             state_key="lb_state_" + plan.state[:16],
         )
         resp: Response = make_response(html)
+    elif _in_third_party_frame() and not request.values.get("new_window"):
+        # Check that this frame keeps cookies *before* the platform's one-time
+        # message hint is spent (Moodle's launchid works once): if not, offer a
+        # new window that starts this very login again, first-party.
+        new_window = url_for("lti.login", new_window="1", **{k: v for k, v in params.items() if k != "new_window"})
+        resp = make_response(render_template("lti/login_cookie_check.html", plan=plan, new_window_url=new_window,
+                                             check_name=COOKIE_CHECK))
+        settings = b.settings
+        resp.set_cookie(COOKIE_CHECK, "1", max_age=60, secure=settings.secure_cookies, httponly=False,
+                        samesite="None" if settings.secure_cookies else "Lax", path="/lti/",
+                        partitioned=settings.secure_cookies)
     else:
         resp = redirect(plan.auth_url, code=302)
     _set_state_cookie(resp, plan.state)
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+@bp.get("/launch")
+def launch_info() -> str:
+    """Moodle GETs the tool URL when an activity is saved (its cartridge check): answer politely."""
+    return render_template("lti/launch_info.html")
 
 
 @bp.post("/launch")
