@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "board.view": ALL,
     "board.write": frozenset({MANAGER, LEADER, MEDIA, TEACHER}),
     "board.goals": frozenset({MANAGER, LEADER, MEDIA}),
+    "board.export": frozenset({MANAGER, LEADER}),
     "meetings.view": ALL,
     "meetings.manage": frozenset({MANAGER}),
     "barcamp.view": ALL,
@@ -46,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "groups.view": ALL,
     "groups.create": frozenset({MANAGER, LEADER, MEDIA}),
     "groups.join": frozenset({MANAGER, LEADER, MEDIA, TEACHER, GUEST}),
+    "groups.moderate": frozenset({MANAGER}),
 }
 
 #: Meeting bodies and who may see their details (agenda, minutes, decisions).
