@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import jwt
 import lxml.html
@@ -669,3 +669,24 @@ def test_seeded_network_workspace_opens_from_both_sites(live_demo: LiveDemo, bro
     resp, url = browser.launch(GY, course_b, live_demo.user(GY, "network_manager"), link_b)
     assert urlsplit(url).path == f"/w/{network.id}/"
     assert "Grundschule Am Park" in page(resp).text_content()  # the manager sees all member schools
+
+
+def test_seeded_network_has_a_filled_board_and_a_planned_barcamp(live_demo: LiveDemo, browser: Browser) -> None:
+    from lti_tool.workspaces.models import Network
+
+    with bridge(live_demo.app).db.sessions() as s:
+        network_id = s.query(Network).one().id
+    course = live_demo.course(GY, "IF-EF")
+    link = next(lk for lk in live_demo.links(course) if "workspace" in (lk.custom or ""))
+    resp, url = browser.launch(GY, course, live_demo.user(GY, "network_manager"), link)
+    launch = parse_qs(urlsplit(url).query)["launch"][0]
+    tool = live_demo.tool
+    board = browser.client.get(f"{tool}/w/{network_id}/board?launch={launch}")
+    assert board.status_code == 200
+    assert "Medienkonzepte aller Schulen aktualisieren" in board.get_data(as_text=True)
+    camp = browser.client.get(f"{tool}/w/{network_id}/barcamp?launch={launch}")
+    assert "Netzwerktreffen Frühjahr" in camp.get_data(as_text=True)
+    year = browser.client.get(f"{tool}/w/{network_id}/meetings?launch={launch}").get_data(as_text=True)
+    assert "Lenkungsrunde" in year and "Schulleitungsrunde" in year
+    groups = browser.client.get(f"{tool}/w/{network_id}/groups?launch={launch}").get_data(as_text=True)
+    assert "AG Feedback mit digitalen Werkzeugen" in groups

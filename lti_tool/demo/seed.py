@@ -159,6 +159,7 @@ def seed(app: Flask) -> list[DemoSite]:
         s.commit()
         for site in sites:
             register_with_tool(s, site)  # commits
+        from lti_tool.demo import seed_parts  # noqa: F401  (registers the example content)
         from lti_tool.demo.seed_network import seed_network
 
         seed_network(s, sites)
