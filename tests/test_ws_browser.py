@@ -19,10 +19,10 @@ from tests.test_demo_browser import chromium_page, pytestmark, wcag_violations  
 PARTS = ("board", "meetings", "barcamp", "groups", "people")
 
 
-def open_workspace(page: Any, live_demo: LiveDemo, slug: str, course_short: str, role: str) -> Any:
-    course = live_demo.course(slug, course_short)
-    user = live_demo.user(slug, role)
-    page.goto(f"{live_demo.demo}/demo/sites/{slug}/courses/{course.id}?user={user.id}")
+def open_workspace(page: Any, demo: LiveDemo, slug: str, course_short: str, role: str) -> Any:
+    course = demo.course(slug, course_short)
+    user = demo.user(slug, role)
+    page.goto(f"{demo.demo}/demo/sites/{slug}/courses/{course.id}?user={user.id}")
     page.get_by_role("button", name="Netzwerk-Arbeitsbereich").click()
     return tool_frame(page)
 
