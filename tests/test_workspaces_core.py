@@ -262,3 +262,46 @@ def test_network_cli_members_and_roles(world, monkeypatch, app):
     wrong = run(main, ["network", "set-role", "--network", str(world.other_network_id), "--member-id",
                        str(teacher["member_id"]), "--role", "guest"])
     assert wrong.exit_code == 1 and "no member" in wrong.output
+
+
+def test_deep_linking_offers_one_working_group_and_it_opens(world, app):
+    import jwt
+
+    from lti_tool.db import db_session
+    from lti_tool.workspaces.groups.models import Group
+    from tests.ltiplatform import LTI, login_redirect_params
+    from tests.world import PERSONAS, TOOL_LAUNCH
+
+    with app.test_request_context():
+        s = db_session()
+        group = Group(network_id=world.network_id, title="AG Medienkonzept", description="")
+        s.add(group)
+        s.commit()
+        group_id = group.id
+    site = world.sites["A"]
+    client = app.test_client()
+    auth = login_redirect_params(client.post("/lti/login", data=site.login_params(TOOL_LAUNCH)).headers["Location"])
+    body = site.claims(auth["nonce"], TOOL_LAUNCH, roles=PERSONAS["leader_a"][2], sub="lead-a",
+                       message_type="LtiDeepLinkingRequest",
+                       **{LTI + "context": {"id": "course-A", "title": "Kurs course-A"}})
+    picker = client.get(client.post("/lti/launch", data={"id_token": site.sign(body), "state": auth["state"]})
+                        .headers["Location"])
+    html = picker.get_data(as_text=True)
+    key = f"workspace:{world.network_id}:group:{group_id}"
+    assert f'value="{key}"' in html
+    fields = dict(re.findall(r'name="(launch|csrf)" value="([^"]*)"', html))
+    done = client.post("/lti/deep-link", data={**fields, "feature": key, "action": "add"})
+    token = re.search(r'name="JWT" value="([^"]+)"', done.get_data(as_text=True)).group(1)
+    custom = jwt.decode(token, options={"verify_signature": False})[
+        "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"][0]["custom"]
+    assert custom == {"feature": "workspace", "network": str(world.network_id), "part": "group", "group_id": str(group_id)}
+
+    # A resource link carrying these parameters lands on the group.
+    auth = login_redirect_params(client.post("/lti/login", data=site.login_params(TOOL_LAUNCH)).headers["Location"])
+    body = site.claims(auth["nonce"], TOOL_LAUNCH, roles=PERSONAS["teacher_a"][2], sub="teach-a",
+                       **{LTI + "context": {"id": "course-A", "title": "Kurs course-A"},
+                          LTI + "resource_link": {"id": "rl-group", "title": "AG"}, LTI + "custom": custom})
+    enter = client.get(client.post("/lti/launch", data={"id_token": site.sign(body), "state": auth["state"]})
+                       .headers["Location"])
+    assert f"/w/{world.network_id}/groups/{group_id}" in enter.headers["Location"]
+    assert client.get(enter.headers["Location"]).status_code == 200

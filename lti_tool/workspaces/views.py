@@ -87,7 +87,10 @@ def enter() -> Any:
                                                       NetworkMember.person_id == person.id))
         if member is not None:
             endpoint = f"workspaces.{target}" if f"workspaces.{target}" in current_app.view_functions else "workspaces.overview"
-            extra = {k: v for k, v in (ls.custom or {}).items() if k in ("group_id", "meeting_id")}
+            extra = {k: int(v) for k, v in (ls.custom or {}).items()
+                     if k in ("group_id", "meeting_id") and str(v).isdigit()}
+            if endpoint in ("workspaces.group", "workspaces.meeting") and not extra:
+                endpoint = "workspaces.overview"
             return redirect(web.lurl(endpoint, network_id=int(wanted), **extra))
     return redirect(web.lurl("workspaces.home"))
 
@@ -352,7 +355,37 @@ def _deep_link_choices(ls: Any) -> list[Any]:
                 custom={"feature": "workspace", "network": str(net.id), "part": part},
                 group=net.name,
             ))
+        choices.extend(_single_items(s, net, person))
     return choices
+
+
+def _single_items(s: Any, net: Network, person: Person) -> list[Any]:
+    """One working group or one upcoming meeting as its own course link."""
+    from lti_tool.features import DeepLinkChoice
+    from lti_tool.workspaces.groups.models import Group
+    from lti_tool.workspaces.meetings.models import Meeting
+    from lti_tool.workspaces.roles import BODY_LABELS, may_see_body
+
+    member = s.scalar(select(NetworkMember).where(NetworkMember.network_id == net.id,
+                                                  NetworkMember.person_id == person.id))
+    items = []
+    for g in s.scalars(select(Group).where(Group.network_id == net.id).order_by(Group.title)):
+        items.append(DeepLinkChoice(
+            key=f"workspace:{net.id}:group:{g.id}", title=f"{net.name}: {g.title}",
+            description=_l("Working group"), group=net.name,
+            custom={"feature": "workspace", "network": str(net.id), "part": "group", "group_id": str(g.id)},
+        ))
+    upcoming = s.scalars(select(Meeting).where(Meeting.network_id == net.id, Meeting.ends_at >= utcnow())
+                         .order_by(Meeting.starts_at).limit(10))
+    for m in upcoming:
+        if member is None or not may_see_body(member.role, m.body):
+            continue
+        items.append(DeepLinkChoice(
+            key=f"workspace:{net.id}:meeting:{m.id}", title=f"{net.name}: {m.title}",
+            description=BODY_LABELS.get(m.body, m.body), group=net.name,
+            custom={"feature": "workspace", "network": str(net.id), "part": "meeting", "meeting_id": str(m.id)},
+        ))
+    return items
 
 
 def _register_deep_link_provider() -> None:
