@@ -42,7 +42,7 @@ clean:
 	rm -rf $(VENV) instance .pytest_cache
 
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k pgettext:1c,2 -k lazy_pgettext:1c,2 -k LtiError:1 -k LoginError:1 -k LaunchError:1 -k ReplayError:1 \
-	-k RegistrationLookupError:1 -k DynamicRegistrationError:1 -k ServiceError:1
+	-k RegistrationLookupError:1 -k DynamicRegistrationError:1 -k ServiceError:1 -k NetworkError:1
 CATALOG := lti_tool/translations
 
 ## make i18n: extract UI strings, update the German catalog, compile it

@@ -15,7 +15,7 @@ KEYWORDS = {
     "_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
     "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2),
     **{name: (1,) for name in ("LtiError", "LoginError", "LaunchError", "ReplayError",
-                               "RegistrationLookupError", "DynamicRegistrationError", "ServiceError")},
+                               "RegistrationLookupError", "DynamicRegistrationError", "ServiceError", "NetworkError")},
 }
 METHODS = [("lti_tool/**.py", "python"), ("lti_tool/templates/**.html", "jinja2")]
 
