@@ -156,7 +156,12 @@ def test_moodle_posts_login_and_get_works_too(app, client, school_lms):
             assert part in location
 
 
-def test_state_cookie_is_cross_site_ready_over_https(tmp_path, migrated_template):
+HTTPS_TOOL = "https://tool.example.org"
+
+
+@pytest.fixture
+def https_tool(tmp_path, migrated_template):
+    """The tool behind https (cookies for cross-site frames) with one school site registered."""
     import shutil
 
     from config import load_settings
@@ -166,17 +171,21 @@ def test_state_cookie_is_cross_site_ready_over_https(tmp_path, migrated_template
 
     db = tmp_path / "t.sqlite3"
     shutil.copy(migrated_template, db)
-    app = create_app(load_settings({}, database_url=f"sqlite:///{db}", base_url="https://tool.example.org",
+    app = create_app(load_settings({}, database_url=f"sqlite:///{db}", base_url=HTTPS_TOOL,
                                    instance_dir=str(tmp_path), secret_key="s" * 40))
     p = FakePlatform(issuer="https://school.example", client_id="c", deployment_id="1", jwks_url="https://school.example/k")
     with bridge(app).db.sessions() as s:
         add_platform(s, PlatformSpec(issuer=p.issuer, client_id="c", auth_login_url=p.auth_login_url,
                                      auth_token_url=p.auth_token_url, key_set=p.jwks(), deployment_ids=["1"]))
-    resp = app.test_client().post("/lti/login", data=p.login_params("https://tool.example.org/lti/launch"),
-                                  base_url="https://tool.example.org")
+    yield app, p
+    bridge(app).db.engine.dispose()
+
+
+def test_state_cookie_is_cross_site_ready_over_https(https_tool):
+    app, p = https_tool
+    resp = app.test_client().post("/lti/login", data=p.login_params(HTTPS_TOOL + "/lti/launch"), base_url=HTTPS_TOOL)
     cookie = resp.headers["Set-Cookie"]
     assert "Secure" in cookie and "SameSite=None" in cookie and "HttpOnly" in cookie
-    bridge(app).db.engine.dispose()
 
 
 def test_cookieless_launch_through_platform_storage(app, client, school_lms):
@@ -243,27 +252,14 @@ def test_login_in_an_iframe_checks_cookies_before_spending_the_message_hint(app,
     assert top.status_code == 302 and top.headers["Location"].startswith(school_lms.auth_login_url)
 
 
-def test_https_cookies_are_partitioned_for_iframes(tmp_path, migrated_template):
-    import shutil
-
-    from config import load_settings
-    from lti_tool import create_app
-    from lti_tool.platforms import PlatformSpec, add_platform
-    from tests.ltiplatform import FakePlatform
-
-    db = tmp_path / "t.sqlite3"
-    shutil.copy(migrated_template, db)
-    app = create_app(load_settings({}, database_url=f"sqlite:///{db}", base_url="https://tool.example.org",
-                                   instance_dir=str(tmp_path), secret_key="s" * 40))
-    p = FakePlatform(issuer="https://school.example", client_id="c", deployment_id="1", jwks_url="https://school.example/k")
-    with bridge(app).db.sessions() as s:
-        add_platform(s, PlatformSpec(issuer=p.issuer, client_id="c", auth_login_url=p.auth_login_url,
-                                     auth_token_url=p.auth_token_url, key_set=p.jwks(), deployment_ids=["1"]))
-    resp = app.test_client().post("/lti/login", data=p.login_params("https://tool.example.org/lti/launch"),
-                                  base_url="https://tool.example.org", headers={"Sec-Fetch-Dest": "iframe"})
-    for cookie in resp.headers.getlist("Set-Cookie"):
+def test_https_cookies_are_partitioned_for_iframes(https_tool):
+    app, p = https_tool
+    resp = app.test_client().post("/lti/login", data=p.login_params(HTTPS_TOOL + "/lti/launch"),
+                                  base_url=HTTPS_TOOL, headers={"Sec-Fetch-Dest": "iframe"})
+    cookies = resp.headers.getlist("Set-Cookie")
+    assert len(cookies) == 2  # the state and the cookie check
+    for cookie in cookies:
         assert "Partitioned" in cookie and "Secure" in cookie and "SameSite=None" in cookie
-    bridge(app).db.engine.dispose()
 
 
 def test_get_on_the_launch_url_is_answered(client):
