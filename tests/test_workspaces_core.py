@@ -305,3 +305,24 @@ def test_deep_linking_offers_one_working_group_and_it_opens(world, app):
                        .headers["Location"])
     assert f"/w/{world.network_id}/groups/{group_id}" in enter.headers["Location"]
     assert client.get(enter.headers["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_only_managers_edit_network_details(world, persona):
+    from lti_tool.workspaces.models import Network
+
+    resp = world.as_(persona).post(f"/w/{world.network_id}/settings", {
+        "name": "Lernen 25 plus", "region": "Musterstadt", "school_authority": "Stadt Musterstadt",
+        "school_years": "2026/27–2027/28", "description": "Zwei Jahre", "status": "archived"})
+    with bridge(world.app).db.sessions() as s:
+        net = s.get(Network, world.network_id)
+    if persona == "manager":
+        assert resp.status_code == 303 and (net.name, net.status) == ("Lernen 25 plus", "archived")
+    else:
+        assert resp.status_code in (403, 404) and (net.name, net.status) == ("Lernen 25", "active")
+
+
+def test_network_details_are_validated(world):
+    manager = world.as_("manager")
+    assert manager.post(f"/w/{world.network_id}/settings", {"name": "", "status": "active"}).status_code == 400
+    assert manager.post(f"/w/{world.network_id}/settings", {"name": "X", "status": "gone"}).status_code == 400

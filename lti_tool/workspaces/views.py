@@ -182,8 +182,38 @@ def people(network_id: int) -> str:
     school_names = {sc.id: sc.name for sc in v.network.schools}
     bound = {sc.id: len(contexts_of_school(s, sc)) for sc in v.network.schools}
     return render("workspaces/people.html", v, members=members, school_names=school_names, bound=bound,
-                  roles=ROLES, soft_limit=12, new_code=request.args.get("code"),
+                  roles=ROLES, soft_limit=12, statuses=NETWORK_STATUSES, new_code=request.args.get("code"),
                   code_school=request.args.get("for"))
+
+
+NETWORK_STATUSES = ("planning", "active", "archived")
+
+
+@bp.post("/<int:network_id>/settings")
+def network_settings(network_id: int) -> Any:
+    """Managers edit the network's details and status (planning, active, archived)."""
+    post_guard()
+    v = viewer(network_id, "network.manage")
+    from lti_tool.workspaces.text import TextError, plain
+
+    form = request.form
+    try:
+        name = plain(form.get("name"), field=_("Name"))
+        region = plain(form.get("region"), field=_("Region"), required=False)
+        authority = plain(form.get("school_authority"), field=_("School authority"), required=False)
+        years = plain(form.get("school_years"), field=_("School year(s)"), max_length=64, required=False)
+        description = (form.get("description") or "").strip()[:5000]
+    except TextError as exc:
+        abort(400, description=str(exc))
+    status = form.get("status", v.network.status)
+    if status not in NETWORK_STATUSES:
+        abort(400, description=_("Unknown status."))
+    net = v.network
+    net.name, net.region, net.school_authority, net.school_years = name, region, authority, years
+    net.description, net.status = description, status
+    activity.record(network_id, v.person.id, "network.updated", net.name, f"/w/{network_id}/")
+    db_session().commit()
+    return redirect(web.lurl("workspaces.people", network_id=network_id), code=303)
 
 
 @bp.post("/<int:network_id>/schools")
