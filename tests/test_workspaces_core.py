@@ -326,3 +326,14 @@ def test_network_details_are_validated(world):
     manager = world.as_("manager")
     assert manager.post(f"/w/{world.network_id}/settings", {"name": "", "status": "active"}).status_code == 400
     assert manager.post(f"/w/{world.network_id}/settings", {"name": "X", "status": "gone"}).status_code == 400
+
+
+@pytest.mark.parametrize("persona,status", [
+    ("manager", 200), ("leader_a", 200), ("media_a", 200), ("teacher_a", 403), ("leader_b", 403),
+    ("authority", 403), ("guest", 403), ("outsider", 404), ("learner", 404),
+])
+def test_school_roster_only_for_managers_and_that_schools_leaders(world, persona, status):
+    resp = world.as_(persona).get(f"/w/{world.network_id}/schools/{world.schools['A']}/roster")
+    assert resp.status_code == status
+    if status == 200:  # the bound course is listed (its LMS sent no NRPS endpoint in these launches)
+        assert "Kurs course-A" in resp.get_data(as_text=True)
