@@ -9,26 +9,8 @@ from typing import Any
 
 import click
 
-from config import SettingsError, load_settings
-
-
-class Context:
-    def __init__(self) -> None:
-        self._app: Any = None
-
-    @property
-    def app(self) -> Any:
-        if self._app is None:
-            from lti_tool import create_app
-
-            try:
-                self._app = create_app()
-            except SettingsError as exc:
-                raise click.ClickException(str(exc)) from exc
-        return self._app
-
-
-pass_ctx = click.make_pass_decorator(Context, ensure=True)
+from config import load_settings
+from lti_tool.cli_context import Context, pass_ctx  # noqa: E402  (shared with feature commands)
 
 
 @click.group()

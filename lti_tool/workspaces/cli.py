@@ -10,7 +10,7 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from lti_tool.cli import Context, pass_ctx
+from lti_tool.cli_context import Context, pass_ctx
 
 
 @click.group()
