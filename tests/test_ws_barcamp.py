@@ -108,8 +108,7 @@ ROUTES: list[tuple[str, str, str, Any, str]] = [
     ("projector", "GET", "/w/{n}/barcamp/{b}/projector", None, "view"),
     ("plan", "GET", "/w/{n}/barcamp/{b}/plan", None, "moderate"),
     ("create", "POST", "/w/{n}/barcamp", {"title": "Barcamp Herbst", "day": "2027-09-20"}, "moderate"),
-    ("settings", "POST", "/w/{n}/barcamp/{b}/settings", {"title": "Barcamp Mai", "day": "2027-05-03",
-                                                         "meeting_id": "7"}, "moderate"),
+    ("settings", "POST", "/w/{n}/barcamp/{b}/settings", {"title": "Barcamp Mai", "day": "2027-05-03"}, "moderate"),
     ("delete", "POST", "/w/{n}/barcamp/{b}/delete", {"confirm": "yes"}, "moderate"),
     ("room_add", "POST", "/w/{n}/barcamp/{b}/rooms", {"name": "Raum 102", "capacity": "15"}, "moderate"),
     ("room_update", "POST", "/w/{n}/barcamp/{b}/rooms/{r0}", {"name": "Aula", "capacity": "80"}, "moderate"),
@@ -233,15 +232,26 @@ def refused(world, actor, path_of, cases) -> list:
 
 
 def test_manager_creates_a_barcamp_linked_to_a_meeting(world):
+    from datetime import datetime, timezone
+
+    from lti_tool.workspaces.meetings.models import Meeting
+
+    start = datetime(2027, 2, 14, 9, tzinfo=timezone.utc)
+    with bridge(world.app).db.sessions() as s:
+        meeting = Meeting(network_id=world.network_id, title="Netzwerktreffen", body="netzwerktreffen",
+                          starts_at=start, ends_at=start, place="Aula")
+        s.add(meeting)
+        s.commit()
+        meeting_id = meeting.id
     resp = world.as_("manager").post(f"/w/{world.network_id}/barcamp",
                                      {"title": "Barcamp Netzwerktreffen", "day": "2027-02-14",
-                                      "location": "Aula", "meeting_id": "12"})
+                                      "location": "Aula", "meeting_id": str(meeting_id)})
     assert resp.status_code == 303
     with bridge(world.app).db.sessions() as s:
         camp = s.scalars(select(Barcamp)).one()
         kinds = s.scalars(select(Activity.kind)).all()
     assert (camp.title, camp.day, camp.meeting_id, camp.network_id) == (
-        "Barcamp Netzwerktreffen", date(2027, 2, 14), 12, world.network_id)
+        "Barcamp Netzwerktreffen", date(2027, 2, 14), meeting_id, world.network_id)
     assert f"/barcamp/{camp.id}/plan" in resp.headers["Location"]
     assert "barcamp.created" in kinds
     listing = world.as_("teacher_b").get(f"/w/{world.network_id}/barcamp").get_data(as_text=True)
@@ -867,3 +877,32 @@ def test_drag_and_drop_and_accessibility_in_a_browser(world):
         thread.join()
     row = sessions_of(world.app, ids["b"])[ids["open"]]
     assert (row.slot_id, row.room_id) == (ids["s0"], ids["r1"])
+
+
+def test_barcamp_meeting_must_belong_to_the_network(world, app):
+    """A barcamp may point to a Netzwerktreffen of its own network only."""
+    from datetime import datetime, timezone
+
+    from lti_tool.db import db_session
+    from lti_tool.workspaces.barcamp.models import Barcamp
+    from lti_tool.workspaces.meetings.models import Meeting
+
+    with app.test_request_context():
+        s = db_session()
+        start = datetime(2027, 3, 1, 9, tzinfo=timezone.utc)
+        own = Meeting(network_id=world.network_id, title="Netzwerktreffen", body="netzwerktreffen",
+                      starts_at=start, ends_at=start, place="Aula")
+        foreign = Meeting(network_id=world.other_network_id, title="Fremd", body="netzwerktreffen",
+                          starts_at=start, ends_at=start, place="Aula")
+        s.add_all([own, foreign])
+        s.commit()
+        own_id, foreign_id = own.id, foreign.id
+    manager = world.as_("manager")
+    path = f"/w/{world.network_id}/barcamp"
+    bad = manager.post(path, {"title": "Camp", "day": "2027-03-01", "meeting_id": str(foreign_id)})
+    assert bad.status_code == 400
+    good = manager.post(path, {"title": "Camp", "day": "2027-03-01", "meeting_id": str(own_id)})
+    assert good.status_code == 303
+    with app.test_request_context():
+        camps = db_session().query(Barcamp).all()
+    assert [(c.title, c.meeting_id) for c in camps] == [("Camp", own_id)]

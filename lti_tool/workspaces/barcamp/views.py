@@ -294,7 +294,7 @@ def _render_session(v: Viewer, camp: Barcamp, row: BarcampSession, *, error: str
 # -- validation --------------------------------------------------------------------------
 
 
-def _camp_fields(form: Any) -> dict[str, Any]:
+def _camp_fields(form: Any, network_id: int) -> dict[str, Any]:
     title = plain(form.get("title"), field=_("Title"), max_length=200)
     location = plain(form.get("location"), field=_("Place"), max_length=255, required=False)
     try:
@@ -307,6 +307,11 @@ def _camp_fields(form: Any) -> dict[str, Any]:
         meeting_id = _int(raw_meeting, _("Network meeting number"))
         if meeting_id <= 0:
             raise BarcampError(_("The network meeting number must be positive."))
+        from lti_tool.workspaces.meetings.models import Meeting
+
+        meeting = db_session().get(Meeting, meeting_id)
+        if meeting is None or meeting.network_id != network_id:
+            raise BarcampError(_("There is no such meeting in this network."))
     return {"title": title, "location": location, "day": day, "meeting_id": meeting_id}
 
 
@@ -430,7 +435,7 @@ def barcamp_create(network_id: int) -> Any:
     v = viewer(network_id, MODERATE)
     s = db_session()
     try:
-        fields = _camp_fields(request.form)
+        fields = _camp_fields(request.form, network_id)
     except (TextError, BarcampError) as exc:
         return _render_list(v, error=str(exc), form=request.form, status=400)
     camp = Barcamp(network_id=network_id, created_by=v.person.id, **fields)
@@ -453,7 +458,7 @@ def barcamp_update(network_id: int, barcamp_id: int) -> Any:
     v = viewer(network_id, MODERATE)
     camp = _barcamp(v, barcamp_id)
     try:
-        fields = _camp_fields(request.form)
+        fields = _camp_fields(request.form, network_id)
     except (TextError, BarcampError) as exc:
         return _render_plan(v, camp, error=str(exc), status=400)
     for key, value in fields.items():
