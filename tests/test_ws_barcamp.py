@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, time, timedelta
+from datetime import UTC, date, time, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -232,11 +232,11 @@ def refused(world, actor, path_of, cases) -> list:
 
 
 def test_manager_creates_a_barcamp_linked_to_a_meeting(world):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from lti_tool.workspaces.meetings.models import Meeting
 
-    start = datetime(2027, 2, 14, 9, tzinfo=timezone.utc)
+    start = datetime(2027, 2, 14, 9, tzinfo=UTC)
     with bridge(world.app).db.sessions() as s:
         meeting = Meeting(network_id=world.network_id, title="Netzwerktreffen", body="netzwerktreffen",
                           starts_at=start, ends_at=start, place="Aula")
@@ -881,7 +881,7 @@ def test_drag_and_drop_and_accessibility_in_a_browser(world):
 
 def test_barcamp_meeting_must_belong_to_the_network(world, app):
     """A barcamp may point to a Netzwerktreffen of its own network only."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from lti_tool.db import db_session
     from lti_tool.workspaces.barcamp.models import Barcamp
@@ -889,7 +889,7 @@ def test_barcamp_meeting_must_belong_to_the_network(world, app):
 
     with app.test_request_context():
         s = db_session()
-        start = datetime(2027, 3, 1, 9, tzinfo=timezone.utc)
+        start = datetime(2027, 3, 1, 9, tzinfo=UTC)
         own = Meeting(network_id=world.network_id, title="Netzwerktreffen", body="netzwerktreffen",
                       starts_at=start, ends_at=start, place="Aula")
         foreign = Meeting(network_id=world.other_network_id, title="Fremd", body="netzwerktreffen",
