@@ -42,13 +42,12 @@ class SqlStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        if engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        elif engine.dialect.name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:  # pragma: no cover - the tool supports SQLite and PostgreSQL
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        inserts: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+        if engine.dialect.name not in inserts:  # pragma: no cover - the tool supports SQLite and PostgreSQL
             raise ValueError(f"unsupported database for the shared store: {engine.dialect.name}")
-        self._insert = dialect_insert
+        self._insert = inserts[engine.dialect.name]
 
     def put(self, key: str, value: Any, ttl: float) -> None:
         data = json.dumps(value)

@@ -125,7 +125,7 @@ def seed_parts(s: Session, network: Network, manager: Person, members: dict[int,
     rooms = [BarcampRoom(barcamp_id=camp.id, name=n, capacity=c) for n, c in (("Aula", 60), ("Raum 101", 25), ("Bibliothek", 15))]
     slots = [BarcampSlot(barcamp_id=camp.id, starts=time(h, 0), ends=time(h, 45), label=label)
              for h, label in ((10, "Session 1"), (11, "Session 2"))]
-    s.add_all(rooms + slots)
+    s.add_all([*rooms, *slots])
     s.flush()
     proposals = [
         ("Feedback mit Kahoot & Co. – was bleibt hängen?", "unterrichtsentwicklung", teacher_ge),

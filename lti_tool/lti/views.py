@@ -95,7 +95,8 @@ def login() -> Response:
         # Check that this frame keeps cookies *before* the platform's one-time
         # message hint is spent (Moodle's launchid works once): if not, offer a
         # new window that starts this very login again, first-party.
-        new_window = url_for("lti.login", new_window="1", **{k: v for k, v in params.items() if k != "new_window"})
+        again: dict[str, Any] = {k: v for k, v in params.items() if k != "new_window"}
+        new_window = url_for("lti.login", new_window="1", **again)
         resp = make_response(render_template("lti/login_cookie_check.html", plan=plan, new_window_url=new_window,
                                              check_name=COOKIE_CHECK))
         settings = b.settings

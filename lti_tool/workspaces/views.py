@@ -294,7 +294,7 @@ def school_roster(network_id: int, school_id: int) -> str:
 
     s = db_session()
     b = bridge()
-    rosters = []
+    rosters: list[tuple[LtiContext, list[dict[str, Any]] | None]] = []
     for ctx in contexts_of_school(s, school):
         if not ctx.nrps_url:
             rosters.append((ctx, None))
