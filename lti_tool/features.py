@@ -17,6 +17,9 @@ class Feature:
     endpoint: str
     #: Post completion over AGS; the deep link then asks for a line item.
     graded: bool = False
+    #: Offered on its own in the Deep Linking picker and the link setup page.
+    #: False for features that need parameters (e.g. which round) from a provider.
+    standalone: bool = True
 
 
 FEATURES: dict[str, Feature] = {
@@ -34,6 +37,14 @@ FEATURES: dict[str, Feature] = {
             _l("Network workspace"),
             _l("The shared workspace of your school network: Zukunftswerkstatt, meetings, barcamp, working groups."),
             "workspaces.enter",
+        ),
+        Feature(
+            "selfeval",
+            _l("Self-evaluation"),
+            _l("A self-evaluation round of your school network, e.g. the Selbstevaluationsraster or the Medienhaus."),
+            "selfeval.answer",
+            graded=True,
+            standalone=False,
         ),
     )
 }
@@ -59,6 +70,7 @@ def deep_link_choices(launch: Any) -> list[DeepLinkChoice]:
     choices = [
         DeepLinkChoice(f.key, f.title, f.description, {"feature": f.key}, f.graded)
         for f in FEATURES.values()
+        if f.standalone
     ]
     for provider in DEEP_LINK_PROVIDERS:
         choices.extend(provider(launch))

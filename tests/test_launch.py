@@ -266,3 +266,16 @@ def test_get_on_the_launch_url_is_answered(client):
     """Moodle GETs the tool URL when a teacher saves an activity."""
     resp = client.get("/lti/launch")
     assert resp.status_code == 200 and "LTI 1.3" in resp.get_data(as_text=True)
+
+
+def test_features_that_need_parameters_are_not_offered_bare(app, launcher):
+    """A self-evaluation link needs its round: the setup page and picker only offer it through rounds."""
+    page = follow(launcher.client, launcher.resource_launch())
+    html = page.get_data(as_text=True)
+    assert 'value="selfeval"' not in html and 'value="welcome"' in html
+    launch_id = html.split('name="launch" value="')[1].split('"')[0]
+    csrf = html.split('name="csrf" value="')[1].split('"')[0]
+    resp = launcher.client.post("/lti/link-setup", data={"launch": launch_id, "csrf": csrf, "feature": "selfeval"})
+    assert resp.status_code == 400
+    with bridge(app).db.sessions() as s:
+        assert s.scalar(select(ResourceLink.feature)) is None

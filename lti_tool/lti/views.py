@@ -202,7 +202,7 @@ def home() -> Any:
         return redirect(target)
     if at_least(ls.role, INSTRUCTOR):
         return render_template(
-            "lti/link_setup.html", ls=ls, features=FEATURES.values(), csrf=csrf_token(ls)
+            "lti/link_setup.html", ls=ls, features=[f for f in FEATURES.values() if f.standalone], csrf=csrf_token(ls)
         )
     return render_template("lti/not_set_up.html", ls=ls)
 
@@ -215,7 +215,7 @@ def link_setup() -> Any:
     if not at_least(ls.role, INSTRUCTOR) or not ls.resource_link_pk:
         abort(403, description=_("Only teachers of this course can set up the link."))
     key = request.form.get("feature", "")
-    if key not in FEATURES:
+    if key not in FEATURES or not FEATURES[key].standalone:
         abort(400, description=_("Please choose one of the offered items."))
     s = db_session()
     link = s.get(ResourceLink, ls.resource_link_pk)

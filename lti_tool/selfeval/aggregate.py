@@ -42,15 +42,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    Column,
     Connection,
-    Index,
-    Integer,
-    MetaData,
-    SmallInteger,
-    String,
     Table,
-    UniqueConstraint,
     case,
     func,
     select,
@@ -80,24 +73,11 @@ __all__ = [
 
 # -- the answer table (the migration follows this shape) ---------------------
 
-metadata = MetaData()
+from lti_tool.db import Base  # noqa: E402
+from lti_tool.selfeval.models import SelfevalAnswer  # noqa: E402
 
-selfeval_answer = Table(
-    "selfeval_answer",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("round_id", Integer, nullable=False),
-    Column("school_id", Integer, nullable=False),
-    Column("group_id", String(40), nullable=False),
-    Column("respondent_key", String(64), nullable=False),  # keyed hash, never a name
-    Column("item_id", String(64), nullable=False),
-    Column("value", SmallInteger, nullable=True),  # NULL = not applicable / can't say
-    UniqueConstraint("round_id", "respondent_key", "item_id", name="uq_selfeval_answer_once"),
-    # covering index: the aggregation is an in-order scan of this index only
-    Index("ix_selfeval_answer_cells", "round_id", "school_id", "group_id", "item_id", "value"),
-    # covering index for counting the respondents of every cell
-    Index("ix_selfeval_answer_respondents", "round_id", "school_id", "group_id", "respondent_key", "value"),
-)
+metadata = Base.metadata
+selfeval_answer: Table = SelfevalAnswer.__table__  # type: ignore[assignment]
 
 
 # -- plain data ---------------------------------------------------------------

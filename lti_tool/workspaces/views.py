@@ -39,6 +39,7 @@ PARTS: list[tuple[str, Any]] = [
     ("workspaces.meetings", _l("Network year")),
     ("workspaces.barcamp", _l("Barcamp")),
     ("workspaces.groups", _l("Working groups")),
+    ("selfeval.rounds", _l("Self-evaluation")),
     ("workspaces.people", _l("Schools and people")),
 ]
 IDENTITY_CODE_TTL = 15 * 60
