@@ -235,10 +235,12 @@ def keys_retire(ctx: Context, kid: str) -> None:
 def _register_feature_commands() -> None:
     """Feature packages keep their commands next to their code."""
     from lti_tool.demo.cli import demo
+    from lti_tool.selfeval.cli import selfeval
     from lti_tool.workspaces.cli import network
 
     main.add_command(demo)
     main.add_command(network)
+    main.add_command(selfeval)
 
 
 _register_feature_commands()

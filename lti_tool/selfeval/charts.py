@@ -1,0 +1,110 @@
+"""Server-rendered SVG charts (no JavaScript) with a text alternative.
+
+Each chart has a ``<title>`` referenced by ``aria-labelledby``; the bar chart is
+followed by a data table with the same numbers, and the house carries each
+part's label and status word as text, so colour never carries meaning alone.
+Only numbers the privacy engine released reach these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+PALETTE = ("#0b5cad", "#a4161a", "#1d6b2f", "#8a5a00", "#6a3d9a", "#444444", "#00727a", "#b3541e")
+HOUSE_FILLS = {"green": "#2e7d32", "amber": "#f2a900", "red": "#c62828", "no data": "#9e9e9e"}
+HOUSE_TEXT = {"green": "#ffffff", "amber": "#000000", "red": "#ffffff", "no data": "#000000"}
+
+Bar = tuple[str, float | None, str]  # series label, value (None: nothing to draw), text shown
+
+
+def bar_chart(chart_id: str, title: str, categories: Sequence[tuple[str, Sequence[Bar]]], *,
+              minimum: float = 0, maximum: float = 5) -> Markup:
+    """Horizontal grouped bars (one group per category) plus the data table right after."""
+    label_w, bar_w, row_h, gap = 260, 320, 18, 10
+    width = label_w + bar_w + 110
+    y = 28
+    parts: list[str] = []
+    series: list[str] = []
+    for _cat, bars in categories:
+        for name, _v, _t in bars:
+            if name not in series:
+                series.append(name)
+    span = (maximum - minimum) or 1
+    for cat, bars in categories:
+        parts.append(f'<text x="0" y="{y + 12}" class="chart-cat" font-weight="bold">{escape(_short(cat, 40))}</text>')
+        y += row_h
+        for name, value, text in bars:
+            colour = PALETTE[series.index(name) % len(PALETTE)]
+            parts.append(f'<text x="12" y="{y + 13}">{escape(_short(name, 36))}</text>')
+            if value is not None:
+                w = max(1.0, (value - minimum) / span * bar_w) if value > minimum else 1.0
+                parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row_h - 4}" fill="{colour}"/>')
+                parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 13}">{escape(text)}</text>')
+            else:
+                parts.append(f'<text x="{label_w}" y="{y + 13}" font-style="italic">{escape(text)}</text>')
+            y += row_h
+        y += gap
+    axis = [f'<line x1="{label_w}" y1="20" x2="{label_w}" y2="{y}" stroke="#666"/>']
+    for tick in range(int(minimum), int(maximum) + 1):
+        x = label_w + (tick - minimum) / span * bar_w
+        axis.append(f'<text x="{x:.1f}" y="14" text-anchor="middle">{tick}</text>')
+        axis.append(f'<line x1="{x:.1f}" y1="18" x2="{x:.1f}" y2="{y}" stroke="#ddd"/>')
+    title_id = f"{chart_id}-title"
+    svg = (f'<svg id="{chart_id}" class="chart" role="img" aria-labelledby="{title_id}" '
+           f'viewBox="0 0 {width} {y + 4}" width="100%" style="max-width:{width}px" '
+           f'font-family="sans-serif" font-size="12" xmlns="http://www.w3.org/2000/svg">'
+           f'<title id="{title_id}">{escape(title)}</title>' + "".join(axis) + "".join(parts) + "</svg>")
+    head = "".join(f'<th scope="col">{escape(s)}</th>' for s in series)
+    body = []
+    for cat, bars in categories:
+        texts = {name: text for name, _v, text in bars}
+        body.append(f'<tr><th scope="row">{escape(cat)}</th>'
+                    + "".join(f"<td>{escape(texts.get(s, ''))}</td>" for s in series) + "</tr>")
+    table = (f'<table class="mt-table chart-data" id="{chart_id}-data"><caption>{escape(title)} – '
+             f'{escape(_("data table"))}</caption><thead><tr><th scope="col">{escape(_("Criterion"))}</th>{head}'
+             f'</tr></thead><tbody>{"".join(body)}</tbody></table>')
+    return Markup(svg + table)
+
+
+def house_svg(chart_id: str, title: str, house: dict[str, Any]) -> Markup:
+    """A house: the first part is the roof, the last the foundation, the others floors.
+
+    Every part is filled by its colour *and* labelled with its name and status word."""
+    parts = house["parts"]
+    width, floor_h, roof_h = 420, 56, 90
+    y = 4
+    shapes: list[str] = []
+    title_id = f"{chart_id}-title"
+    for index, part in enumerate(parts):
+        fill = HOUSE_FILLS.get(part["colour"], HOUSE_FILLS["no data"])
+        ink = HOUSE_TEXT.get(part["colour"], "#000000")
+        label = f'{part["label"]}: {part["status"]}'
+        if index == 0 and len(parts) > 1:
+            shapes.append(f'<polygon points="10,{y + roof_h} {width / 2},{y} {width - 10},{y + roof_h}" '
+                          f'fill="{fill}" stroke="#222" stroke-width="2"><title>{escape(label)}</title></polygon>')
+            shapes.append(_house_text(width / 2, y + roof_h * 0.68, part, ink))
+            y += roof_h
+        else:
+            inset = 30 if index < len(parts) - 1 or len(parts) == 1 else 10
+            shapes.append(f'<rect x="{inset}" y="{y}" width="{width - 2 * inset}" height="{floor_h}" fill="{fill}" '
+                          f'stroke="#222" stroke-width="2"><title>{escape(label)}</title></rect>')
+            shapes.append(_house_text(width / 2, y + floor_h / 2, part, ink))
+            y += floor_h
+    return Markup(f'<svg id="{chart_id}" class="chart house" role="img" aria-labelledby="{title_id}" '
+                  f'viewBox="0 0 {width} {y + 4}" width="100%" style="max-width:{width}px" font-family="sans-serif" '
+                  f'font-size="14" xmlns="http://www.w3.org/2000/svg"><title id="{title_id}">{escape(title)}</title>'
+                  + "".join(shapes) + "</svg>")
+
+
+def _house_text(x: float, y: float, part: dict[str, Any], ink: str) -> str:
+    return (f'<text x="{x:.0f}" y="{y:.0f}" text-anchor="middle" fill="{ink}">'
+            f'<tspan x="{x:.0f}" dy="-0.2em" font-weight="bold">{escape(_short(part["label"], 44))}</tspan>'
+            f'<tspan x="{x:.0f}" dy="1.2em">{escape(part["status"])}</tspan></text>')
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

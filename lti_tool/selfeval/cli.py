@@ -1,0 +1,93 @@
+"""``lms-bridge selfeval …``: delete a round or one school's data, export a school's aggregates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from lti_tool.cli_context import Context, pass_ctx
+
+
+@click.group()
+def selfeval() -> None:
+    """Self-evaluation rounds: delete data, export school reports."""
+
+
+def _round(s: Any, round_id: int) -> Any:
+    from lti_tool.selfeval.models import SelfevalRound
+
+    rnd = s.get(SelfevalRound, round_id)
+    if rnd is None:
+        raise click.ClickException(f"no round with id {round_id}")
+    return rnd
+
+
+def _school(s: Any, rnd: Any, school_number: str) -> Any:
+    from sqlalchemy import select
+
+    from lti_tool.workspaces.models import MemberSchool
+
+    school = s.scalar(select(MemberSchool).where(MemberSchool.network_id == rnd.network_id,
+                                                 MemberSchool.school_number == school_number))
+    if school is None:
+        raise click.ClickException(f"no school with number {school_number} in the network of round {rnd.id}")
+    return school
+
+
+@selfeval.command("delete-round")
+@click.option("--round", "round_id", required=True, type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def delete_round_cmd(ctx: Context, round_id: int, yes: bool) -> None:
+    """Delete a round with all its answers and responses (one transaction)."""
+    from lti_tool.bridge import bridge
+    from lti_tool.selfeval.reports import delete_round
+
+    with bridge(ctx.app).db.sessions() as s:
+        rnd = _round(s, round_id)
+        if not yes:
+            click.confirm(f"Delete round {rnd.id} ({rnd.title}) with all its answers?", abort=True)
+        answers, responses = delete_round(s, rnd.id)
+    click.echo(f"round {round_id} deleted ({responses} responses, {answers} answers)")
+
+
+@selfeval.command("delete-school-data")
+@click.option("--round", "round_id", required=True, type=int)
+@click.option("--school-number", required=True)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def delete_school_cmd(ctx: Context, round_id: int, school_number: str, yes: bool) -> None:
+    """Delete one school's answers and responses of a round."""
+    from lti_tool.bridge import bridge
+    from lti_tool.selfeval.reports import delete_school_data
+
+    with bridge(ctx.app).db.sessions() as s:
+        rnd = _round(s, round_id)
+        school = _school(s, rnd, school_number)
+        if not yes:
+            click.confirm(f"Delete the answers of {school.name} in round {rnd.id}?", abort=True)
+        answers, responses = delete_school_data(s, rnd.id, school.id)
+    click.echo(f"school {school_number}: {responses} responses, {answers} answers deleted from round {round_id}")
+
+
+@selfeval.command("export")
+@click.option("--round", "round_id", required=True, type=int)
+@click.option("--school-number", required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@pass_ctx
+def export_cmd(ctx: Context, round_id: int, school_number: str, fmt: str) -> None:
+    """Print a school's privacy-filtered aggregates of a round (CSV with BOM, or JSON)."""
+    from lti_tool.bridge import bridge
+    from lti_tool.selfeval.reports import ReportData, export_csv, export_json, instrument_for
+
+    app = ctx.app
+    with app.test_request_context(), bridge(app).db.sessions() as s:
+        rnd = _round(s, round_id)
+        school = _school(s, rnd, school_number)
+        instrument = instrument_for(rnd.instrument_key)
+        if instrument is None:
+            raise click.ClickException(f"instrument {rnd.instrument_key} is not available")
+        data = ReportData(s, rnd, instrument)
+        text = export_csv(data, school.id) if fmt == "csv" else export_json(data, school)
+    click.echo(text, nl=fmt == "json")
