@@ -159,7 +159,10 @@ def seed(app: Flask) -> list[DemoSite]:
         s.commit()
         for site in sites:
             register_with_tool(s, site)  # commits
-        from lti_tool.demo import seed_parts  # noqa: F401  (registers the example content)
+        from lti_tool.demo import (
+            seed_parts,  # noqa: F401  (registers the example content)
+            seed_selfeval,  # noqa: F401  (registers the self-evaluation rounds)
+        )
         from lti_tool.demo.seed_network import seed_network
 
         seed_network(s, sites)

@@ -428,4 +428,5 @@ def _deep_link_choices(ls: Any) -> list[DeepLinkChoice]:
 
 if _deep_link_choices not in DEEP_LINK_PROVIDERS:
     DEEP_LINK_PROVIDERS.append(_deep_link_choices)
-from lti_tool.selfeval import reports  # noqa: E402,F401
+# Reports and action plans register their routes on ``bp``.
+from lti_tool.selfeval import planning, reports  # noqa: E402,F401
