@@ -501,74 +501,69 @@ def _back_to_plan(camp: Barcamp, anchor: str = "") -> Any:
                              _anchor=anchor or None), code=303)
 
 
-@bp.post("/<int:network_id>/barcamp/<int:barcamp_id>/rooms")
-def barcamp_room_add(network_id: int, barcamp_id: int) -> Any:
+def _add_grid_part(network_id: int, barcamp_id: int, model: Any, read: Any, names: tuple[str, ...],
+                   anchor: str) -> Any:
+    """Add a room or a time slot to a barcamp's grid (moderators)."""
     post_guard()
     v = viewer(network_id, MODERATE)
     camp = _barcamp(v, barcamp_id)
     s = db_session()
     try:
-        name, capacity = _room_fields(s, camp, request.form)
+        values = read(s, camp, request.form)
     except (TextError, BarcampError) as exc:
         return _render_plan(v, camp, error=str(exc), status=400)
-    s.add(BarcampRoom(barcamp_id=camp.id, name=name, capacity=capacity))
+    s.add(model(barcamp_id=camp.id, **dict(zip(names, values, strict=True))))
     s.commit()
-    return _back_to_plan(camp, "rooms-h")
+    return _back_to_plan(camp, anchor)
+
+
+def _change_grid_part(network_id: int, barcamp_id: int, load: Any, read: Any, names: tuple[str, ...],
+                      column: Any, anchor: str, part_id: int) -> Any:
+    """Save or delete a room or a time slot; deleting takes its sessions back out of the grid."""
+    post_guard()
+    v = viewer(network_id, MODERATE)
+    camp = _barcamp(v, barcamp_id)
+    row = load(camp, part_id)
+    s = db_session()
+    if request.form.get("action") == "delete":
+        _unplace(s, column == row.id)  # its sessions go back to the unplaced ones
+        s.delete(row)
+    else:
+        try:
+            values = read(s, camp, request.form, row.id)
+        except (TextError, BarcampError) as exc:
+            s.rollback()
+            return _render_plan(v, camp, error=str(exc), status=400)
+        for name, value in zip(names, values, strict=True):
+            setattr(row, name, value)
+    s.commit()
+    return _back_to_plan(camp, anchor)
+
+
+ROOM_FIELDS = ("name", "capacity")
+SLOT_FIELDS = ("starts", "ends", "label")
+
+
+@bp.post("/<int:network_id>/barcamp/<int:barcamp_id>/rooms")
+def barcamp_room_add(network_id: int, barcamp_id: int) -> Any:
+    return _add_grid_part(network_id, barcamp_id, BarcampRoom, _room_fields, ROOM_FIELDS, "rooms-h")
 
 
 @bp.post("/<int:network_id>/barcamp/<int:barcamp_id>/rooms/<int:room_id>")
 def barcamp_room_update(network_id: int, barcamp_id: int, room_id: int) -> Any:
-    post_guard()
-    v = viewer(network_id, MODERATE)
-    camp = _barcamp(v, barcamp_id)
-    room = _room(camp, room_id)
-    s = db_session()
-    if request.form.get("action") == "delete":
-        _unplace(s, BarcampSession.room_id == room.id)  # its sessions go back to the unplaced ones
-        s.delete(room)
-    else:
-        try:
-            room.name, room.capacity = _room_fields(s, camp, request.form, room.id)
-        except (TextError, BarcampError) as exc:
-            s.rollback()
-            return _render_plan(v, camp, error=str(exc), status=400)
-    s.commit()
-    return _back_to_plan(camp, "rooms-h")
+    return _change_grid_part(network_id, barcamp_id, _room, _room_fields, ROOM_FIELDS,
+                             BarcampSession.room_id, "rooms-h", room_id)
 
 
 @bp.post("/<int:network_id>/barcamp/<int:barcamp_id>/slots")
 def barcamp_slot_add(network_id: int, barcamp_id: int) -> Any:
-    post_guard()
-    v = viewer(network_id, MODERATE)
-    camp = _barcamp(v, barcamp_id)
-    s = db_session()
-    try:
-        starts, ends, label = _slot_fields(s, camp, request.form)
-    except (TextError, BarcampError) as exc:
-        return _render_plan(v, camp, error=str(exc), status=400)
-    s.add(BarcampSlot(barcamp_id=camp.id, starts=starts, ends=ends, label=label))
-    s.commit()
-    return _back_to_plan(camp, "slots-h")
+    return _add_grid_part(network_id, barcamp_id, BarcampSlot, _slot_fields, SLOT_FIELDS, "slots-h")
 
 
 @bp.post("/<int:network_id>/barcamp/<int:barcamp_id>/slots/<int:slot_id>")
 def barcamp_slot_update(network_id: int, barcamp_id: int, slot_id: int) -> Any:
-    post_guard()
-    v = viewer(network_id, MODERATE)
-    camp = _barcamp(v, barcamp_id)
-    slot = _slot(camp, slot_id)
-    s = db_session()
-    if request.form.get("action") == "delete":
-        _unplace(s, BarcampSession.slot_id == slot.id)
-        s.delete(slot)
-    else:
-        try:
-            slot.starts, slot.ends, slot.label = _slot_fields(s, camp, request.form, slot.id)
-        except (TextError, BarcampError) as exc:
-            s.rollback()
-            return _render_plan(v, camp, error=str(exc), status=400)
-    s.commit()
-    return _back_to_plan(camp, "slots-h")
+    return _change_grid_part(network_id, barcamp_id, _slot, _slot_fields, SLOT_FIELDS,
+                             BarcampSession.slot_id, "slots-h", slot_id)
 
 
 # -- proposals -------------------------------------------------------------------------------
