@@ -8,7 +8,6 @@ iframes where the browser blocks third-party cookies.
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -184,12 +183,7 @@ def current_launch(required: bool = True) -> LaunchSession | None:
     return g.launch_session
 
 
-def update_launch(ls: LaunchSession) -> None:
-    bridge().store.put("launch:" + ls.id, ls.data, bridge().settings.launch_ttl)
-
-
-def link_config(link_pk: int) -> tuple[str | None, dict[str, Any]]:
+def link_feature(link_pk: int) -> str | None:
+    """The feature a resource link was set up to open, if any."""
     link = db_session().get(ResourceLink, link_pk)
-    if link is None:
-        return None, {}
-    return link.feature, json.loads(link.config) if link.config else {}
+    return link.feature if link is not None else None

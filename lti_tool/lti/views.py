@@ -23,7 +23,7 @@ from lti_tool.bridge import bridge
 from lti_tool.db import db_session
 from lti_tool.features import FEATURES, deep_link_choices
 from lti_tool.lti import bp
-from lti_tool.lti.launches import LaunchSession, current_launch, link_config, record_launch
+from lti_tool.lti.launches import LaunchSession, current_launch, link_feature, record_launch
 from lti_tool.models import LtiUser, ResourceLink
 from lti_tool.protocol import claims as c
 from lti_tool.protocol.errors import LaunchError, LtiError
@@ -186,7 +186,7 @@ def _landing(ls: LaunchSession) -> str:
     """Where a fresh launch goes: the picker, the link's feature, or its setup."""
     if ls.message_type == c.DEEP_LINKING_REQUEST:
         return url_for("lti.deep_link", launch=ls.id)
-    feature_key = link_config(ls.resource_link_pk)[0] if ls.resource_link_pk else None
+    feature_key = link_feature(ls.resource_link_pk) if ls.resource_link_pk else None
     feature = FEATURES.get(feature_key or "")
     if feature is not None:
         return url_for(feature.endpoint, launch=ls.id)

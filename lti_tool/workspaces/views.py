@@ -18,7 +18,7 @@ from lti_tool.models import LtiContext, LtiUser, Platform
 from lti_tool.protocol.roles import ADMINISTRATOR, INSTRUCTOR, at_least
 from lti_tool.workspaces import activity, bp
 from lti_tool.workspaces.access import Viewer, current_person, person_for_user, school_of, viewer
-from lti_tool.workspaces.models import MemberSchool, Network, NetworkMember, Person, PersonIdentity
+from lti_tool.workspaces.models import Network, NetworkMember, Person, PersonIdentity
 from lti_tool.workspaces.roles import LABELS, LEADER, MANAGER, MEDIA, ROLES
 from lti_tool.workspaces.services import (
     NetworkError,
@@ -345,14 +345,6 @@ def identity() -> Any:
     ).all()
     return render("workspaces/identity.html", code=code, message=message, accounts=accounts,
                   ttl_minutes=IDENTITY_CODE_TTL // 60)
-
-
-def school_options(network: Network) -> list[MemberSchool]:
-    return list(network.schools)
-
-
-def context_title(ctx: LtiContext) -> str:
-    return ctx.title or ctx.label or ctx.context_id
 
 
 # -- Deep Linking: put the workspace or one of its parts into a course -------------------
