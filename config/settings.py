@@ -67,6 +67,8 @@ class Settings:
     network_max_schools: int = 16
     #: Comma-separated host patterns allowed to use Dynamic Registration (empty = any).
     registration_hosts: tuple[str, ...] = ()
+    #: Smallest number of respondents a self-evaluation aggregate may describe (never below 3).
+    selfeval_min_group: int = 5
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -128,4 +130,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise SettingsError(f"{PREFIX}DEFAULT_LOCALE must be de or en, not {settings.default_locale!r}")
     if settings.jwt_leeway < 0 or settings.jwt_leeway > 600:
         raise SettingsError(f"{PREFIX}JWT_LEEWAY must be between 0 and 600 seconds")
+    if settings.selfeval_min_group < 3:
+        raise SettingsError(f"{PREFIX}SELFEVAL_MIN_GROUP must be at least 3 respondents")
     return replace(settings, base_url=settings.base_url.rstrip("/"))

@@ -234,9 +234,31 @@ def test_medienhaus_has_one_group_and_the_link_lands_on_the_form(world, app):
     assert landing.status_code in (302, 303) and "/s/answer" in landing.headers["Location"]
     html = media.get("/s/answer").get_data(as_text=True)
     assert 'name="group" value="media_coordinator"' in html and 'type="radio" name="group"' not in html
+    assert 'id="answered-for-school"' in html  # the form says it answers for the school
     assert media.post("/s/answer", {"action": "save", "item:internetanbindung": "5"}).status_code == 303
     [response] = _responses(app, round_id)
     assert response.group_id == "media_coordinator"
+
+    # one answer per school: the school leader of A opens the same response ...
+    leader = _as(app, world, "leader_a", round_id)
+    assert 'name="item:internetanbindung" value="5" checked' in leader.get("/s/answer").get_data(as_text=True)
+    assert leader.post("/s/answer", {"action": "submit", "item:internetanbindung": "4",
+                                     "item:lms": "2"}).status_code == 303
+    [response] = _responses(app, round_id)
+    assert response.status == "submitted"
+    assert sorted((r.item_id, r.value) for r in _rows(app, round_id)) == [("internetanbindung", 4), ("lms", 2)]
+    # ... keyed by the school, not by a person; school B gets its own
+    with bridge(app).db.sessions() as s:
+        subs = {bridge(app).box.decrypt(u.sub_enc) for u in s.scalars(select(LtiUser))}
+    assert response.respondent_key == bridge(app).box.pseudonym("selfeval-school", str(round_id),
+                                                                str(world.schools["A"]))
+    assert response.respondent_key not in subs
+    _as(app, world, "teacher_b", round_id).post("/s/answer", {"action": "submit", "item:lms": "5"})
+    assert {r.school_id for r in _responses(app, round_id)} == {world.schools["A"], world.schools["B"]}
+    # learners never answer for their school
+    learner = _as(app, world, "learner", round_id)
+    assert learner.get("/s/answer").status_code == 403
+    assert len(_responses(app, round_id)) == 2
 
 
 def test_completion_arrives_in_the_gradebook_when_the_link_has_a_line_item(world, app, httpserver, school_lms):

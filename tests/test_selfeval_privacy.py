@@ -302,3 +302,16 @@ def test_change_only_where_both_rounds_are_shown():
         assert autumn.shown(scope) and spring.shown(scope)
     school = next(c for c in compare_rounds(autumn, spring) if c.scope == Scope("s", None))
     assert school.earlier == 2 and school.current == pytest.approx(60 / 18)
+
+
+def test_per_school_instruments_show_each_school_and_protect_only_the_network_row():
+    """One answer per school (the Medienhaus): a school's row is its own statement;
+    a network cell stands for its number of schools and needs min_group of them."""
+    four = {(s, "media"): 1 for s in "abcd"} | {(s, None): 1 for s in "abcd"}
+    sizes = four | {(None, "media"): 4, (None, None): 4}
+    hidden = suppressed_cells(sizes, PrivacyPolicy(per_school=True))
+    assert hidden == {(None, "media"), (None, None)}
+    five = {(s, "media"): 1 for s in "abcde"} | {(s, None): 1 for s in "abcde"}
+    assert suppressed_cells(five | {(None, "media"): 5, (None, None): 5}, PrivacyPolicy(per_school=True)) == set()
+    # the same table answered by persons hides everything
+    assert suppressed_cells(sizes, PrivacyPolicy()) == set(sizes)

@@ -214,19 +214,19 @@ def test_change_against_the_previous_round(world, app):
     assert "<strong>2.67</strong>" in old and "no earlier round" in old
 
 
-def test_medienhaus_house_with_colours_status_words_and_lists(world, app):
+def test_medienhaus_one_answer_per_school_lights_the_house(world, app):
+    """The Medienhaus is answered once per school, for the school: its house shows from one answer;
+    what stands for several schools (the network house) needs at least min_group schools."""
+    from lti_tool.workspaces.models import Network
+    from lti_tool.workspaces.services import add_school
+
     round_id = _round(app, world.network_id, key=HOUSE.key)
     items = [i.id for i in HOUSE.items()]
+    answers = dict.fromkeys(items, 3)
+    answers["internetanbindung"] = 5
+    answers["digitale_verwaltung"] = 1
     with bridge(app).db.sessions() as s:
-        for i in range(5):  # five respondents at A: the house is shown
-            answers = dict.fromkeys(items, 3)
-            answers["internetanbindung"] = 5
-            answers["digitale_verwaltung"] = 1
-            _respond(s, round_id, world.schools["A"], "media_coordinator", f"mh-a-{i}", answers)
-        s.commit()
-    lonely = _round(app, world.network_id, key=HOUSE.key, title="Nur eine Antwort")
-    with bridge(app).db.sessions() as s:
-        _respond(s, lonely, world.schools["B"], "media_coordinator", "mh-b", dict.fromkeys(items, 5))
+        _respond(s, round_id, world.schools["A"], "media_coordinator", "school-a", answers)
         s.commit()
     html = world.as_("media_a").get(_school_url(round_id, world.schools["A"])).get_data(as_text=True)
     assert 'class="chart house"' in html and 'aria-labelledby="house-school-title"' in html
@@ -235,10 +235,71 @@ def test_medienhaus_house_with_colours_status_words_and_lists(world, app):
     works = html[html.index("Works well</h3>"):html.index("Problems</h3>")]
     problems = html[html.index("Problems</h3>"):html.index("To do</h3>")]
     assert "Internetanbindung" in works and "Digitale Verwaltung" in problems
-    # one respondent at B: the house is not shown, parts are grey with the reason as text
-    b_html = world.as_("leader_b").get(_school_url(lonely, world.schools["B"])).get_data(as_text=True)
-    assert "The house is not shown" in b_html and "#9e9e9e" in b_html and "#2e7d32" not in b_html
-    assert "Works well</h3>" not in b_html and "<strong>5.00</strong>" not in b_html
+    assert "answered once per school" in html
+
+    # one school is not "several schools": the network house stays grey, for managers and the authority
+    manager = world.as_("manager").get(f"/s/rounds/{round_id}/network").get_data(as_text=True)
+    assert 'id="house-network"' in manager and "fewer than 5 schools" in manager
+    assert "Gesamtschule Musterstadt</h2>" in manager  # the manager sees each school's statement
+    authority = world.as_("authority").get(f"/s/rounds/{round_id}/network").get_data(as_text=True)
+    assert "fewer than 5 schools" in authority and "Gesamtschule Musterstadt" not in authority
+    assert "#2e7d32" not in authority and "#f2a900" not in authority and "#c62828" not in authority
+
+    # five schools answered: the network house lights up for the authority, still without any school
+    with bridge(app).db.sessions() as s:
+        network = s.get(Network, world.network_id)
+        extra = [add_school(s, network, name=f"Grundschule {n}", school_number=f"20000{n}").school.id
+                 for n in range(4)]
+        s.flush()
+        for n, school_id in enumerate(extra):
+            _respond(s, round_id, school_id, "media_coordinator", f"school-{n}", answers)
+        s.commit()
+    authority = world.as_("authority").get(f"/s/rounds/{round_id}/network").get_data(as_text=True)
+    assert 'id="house-network"' in authority and "#f2a900" in authority and "fewer than 5 schools" not in authority
+    assert "Gesamtschule Musterstadt" not in authority and "Grundschule 0" not in authority
+
+
+def test_min_group_is_a_setting_never_below_three(tmp_path):
+    from config import SettingsError, load_settings
+
+    assert load_settings({}, instance_dir=str(tmp_path)).selfeval_min_group == 5
+    env = {"LMS_BRIDGE_SELFEVAL_MIN_GROUP": "3", "LMS_BRIDGE_INSTANCE_DIR": str(tmp_path)}
+    assert load_settings(env).selfeval_min_group == 3
+    with pytest.raises(SettingsError, match="at least 3"):
+        load_settings({**env, "LMS_BRIDGE_SELFEVAL_MIN_GROUP": "2"})
+
+
+@pytest.mark.parametrize("settings_overrides", [{"selfeval_min_group": 3}])
+def test_a_lower_configured_minimum_shows_groups_of_three(world, app):
+    round_id = _round(app, world.network_id)
+    with bridge(app).db.sessions() as s:
+        for school in ("A", "B"):
+            for group, value in (("teacher", 4), ("school_leader", 2)):
+                for n in range(3):
+                    _respond(s, round_id, world.schools[school], group, f"{school}-{group}-{n}", {I0: value, I1: 3})
+        s.commit()
+    a = world.schools["A"]
+    html = world.as_("leader_a").get(_school_url(round_id, a)).get_data(as_text=True)
+    assert "Results for fewer than 3 respondents" in html
+    data = json.loads(world.as_("leader_a").get(_school_url(round_id, a, ".json")).get_data(as_text=True))
+    assert data["min_group"] == 3
+    cells = {(c["key"], c["kind"], c["group"]): c for c in data["aggregates"]}
+    for group, mean in (("teacher", 4.0), ("school_leader", 2.0)):
+        assert cells[(I0, "item", group)]["suppressed"] is False
+        assert (cells[(I0, "item", group)]["n"], cells[(I0, "item", group)]["mean"]) == (3, pytest.approx(mean))
+
+
+def test_groups_of_three_stay_hidden_under_the_default_minimum(world, app):
+    round_id = _round(app, world.network_id)
+    with bridge(app).db.sessions() as s:
+        for n in range(3):
+            _respond(s, round_id, world.schools["A"], "teacher", f"t-{n}", {I0: 4, I1: 3})
+        s.commit()
+    data = json.loads(world.as_("leader_a").get(_school_url(round_id, world.schools["A"], ".json"))
+                      .get_data(as_text=True))
+    assert data["min_group"] == 5
+    cell = next(c for c in data["aggregates"] if (c["key"], c["kind"], c["group"]) == (I0, "item", "teacher"))
+    assert cell["suppressed"] is True and cell["n"] is None and cell["mean"] is None
 
 
 # -- deletion --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from lti_tool.bridge import bridge
 from lti_tool.demo import seed_network
 from lti_tool.demo.models import DemoCourse, DemoLink, DemoSite
 from lti_tool.demo.platform import tool
@@ -144,14 +145,16 @@ def _fill_house(s: Session, rnd: SelfevalRound, instrument: Instrument, schools:
     part_of = {item_id: part.id for part in instrument.house.parts for item_id in part.items}
     responses: list[dict] = []
     rows: list[dict] = []
+    box = bridge().box
     for school in schools:
+        # One answer per school, under the same key the answering page uses, so a
+        # demo media coordinator opening the link sees (and can change) it.
         profile = HOUSE_PROFILE.get(school.school_type, HOUSE_PROFILE["Gesamtschule"])
-        for n in range(rng.randint(5, 6)):
-            answers: dict[str, int | None] = {item.id: _clamp(rng.gauss(profile.get(part_of.get(item.id, ""), 3.0), 0.5))
-                       for item in instrument.items()}
-            free = {qid: texts[0] for qid, texts in FREE_TEXTS[HOUSE_ID].items()} if n == 0 else {}
-            _respond(rows, responses, rnd, school.id, "media_coordinator", _key(rng), answers,
-                     _when(rng, rnd, now), free)
+        answers: dict[str, int | None] = {item.id: _clamp(rng.gauss(profile.get(part_of.get(item.id, ""), 3.0), 0.5))
+                                          for item in instrument.items()}
+        free = {qid: texts[0] for qid, texts in FREE_TEXTS[HOUSE_ID].items()}
+        key = box.pseudonym("selfeval-school", str(rnd.id), str(school.id))
+        _respond(rows, responses, rnd, school.id, "media_coordinator", key, answers, _when(rng, rnd, now), free)
     s.execute(insert(SelfevalResponse), responses)
     s.execute(insert(SelfevalAnswer), rows)
 

@@ -75,6 +75,11 @@ class PrivacyPolicy:
 
     min_group: int = 5
     disagreement_threshold: float = 1.0
+    #: The instrument is answered once per school *for* the school (the Medienhaus):
+    #: a school's row is an institutional statement, not personal data, and is
+    #: shown as it is; only aggregates across schools (the network row) are
+    #: protected, by the number of schools behind them.
+    per_school: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.min_group, bool) or not isinstance(self.min_group, int):
@@ -155,6 +160,10 @@ def suppressed_cells(
     """
     cells = {cell for cell, n in sizes.items() if n > 0} | set(present or ())
     sizes = {cell: sizes.get(cell, 0) for cell in cells}
+    if policy.per_school:
+        # One answer per school: a network cell's size is its number of schools.
+        # School rows are shown, so no line or cycle rule has anything to protect.
+        return frozenset(c for c in cells if c[0] is None and sizes[c] < policy.min_group)
     hidden = {cell for cell in cells if sizes[cell] < policy.min_group}
     lines = _lines(cells)
 

@@ -34,6 +34,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool import web
+from lti_tool.bridge import bridge
 from lti_tool.db import db_session
 from lti_tool.selfeval import charts
 from lti_tool.selfeval.aggregate import (
@@ -67,8 +68,10 @@ NETWORK_READERS = frozenset({MANAGER, AUTHORITY, LEADER})
 # -- data ------------------------------------------------------------------------------
 
 
-def policy() -> PrivacyPolicy:
-    return PrivacyPolicy()
+def policy(instrument: Instrument | None = None) -> PrivacyPolicy:
+    """The privacy policy of this installation (``LMS_BRIDGE_SELFEVAL_MIN_GROUP``) for an instrument."""
+    per_school = instrument is not None and instrument.answered_for == "school"
+    return PrivacyPolicy(min_group=bridge().settings.selfeval_min_group, per_school=per_school)
 
 
 def instrument_for(key: str) -> Instrument | None:
@@ -97,7 +100,7 @@ def round_report(s: Session, rnd: SelfevalRound, instrument: Instrument) -> Repo
     ).where(a.round_id == rnd.id, r.status == SUBMITTED)) or 0
     criteria = criteria_of(instrument)
     if total == counted:
-        return aggregate_sql(s.connection(), rnd.id, policy(), criteria)
+        return aggregate_sql(s.connection(), rnd.id, policy(instrument), criteria)
     rows = s.execute(select(a.respondent_key, a.school_id, a.group_id, a.item_id, a.value).join(
         r, (r.round_id == a.round_id) & (r.respondent_key == a.respondent_key)
     ).where(a.round_id == rnd.id, r.status == SUBMITTED)).all()
@@ -105,7 +108,7 @@ def round_report(s: Session, rnd: SelfevalRound, instrument: Instrument) -> Repo
     for key, school, group, item, value in rows:
         by_respondent.setdefault(key, (school, group, {}))[2][item] = value
     responses = [Response(key, school, group, answers) for key, (school, group, answers) in by_respondent.items()]
-    return aggregate_responses(responses, policy(), criteria)
+    return aggregate_responses(responses, policy(instrument), criteria)
 
 
 def previous_round(s: Session, rnd: SelfevalRound) -> SelfevalRound | None:
@@ -267,6 +270,8 @@ class ReportData:
         }
 
     def fewer_text(self) -> str:
+        if self.policy.per_school:
+            return _("fewer than %(n)d schools", n=self.policy.min_group)
         return _("fewer than %(n)d answers", n=self.policy.min_group)
 
 
@@ -444,7 +449,12 @@ def network_report(round_id: int) -> Any:
     schools = _schools(rnd.network_id)
     if v.role == LEADER:
         schools = [sc for sc in schools if sc.id == v.school_id]
+    if instrument.answered_for == "school" and v.role == AUTHORITY:
+        # one answer per school is that school's own statement: the authority
+        # sees only what stands for several schools together
+        schools = []
     names = {sc.id: sc.name for sc in schools}
+    network_house = data.house(None) if instrument.house and v.role != LEADER else None
     scopes = [Scope(sc.id, None) for sc in schools] + [NETWORK]
     network_groups = [Scope(None, g) for g in data.groups_of(None)] if v.role != LEADER else []
     return render(
@@ -456,6 +466,9 @@ def network_report(round_id: int) -> Any:
         chart=_bar_chart(data, scopes, names, "chart-network", _("Criterion means per school")),
         free=data.free_texts(NETWORK) if v.is_manager else None, fewer=data.fewer_text(),
         house_rows=[(sc, data.house(sc.id)) for sc in schools] if instrument.house else [],
+        network_house=network_house,
+        network_house_svg=charts.house_svg("house-network", _("Media house of the network"), network_house)
+        if network_house else None,
     )
 
 

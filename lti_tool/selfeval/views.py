@@ -260,7 +260,15 @@ def _context() -> Context:
                 message=_("This self-evaluation is not open yet. It opens on %(date)s.", date=local(rnd.opens_at)))
     user = s.get(LtiUser, ls.user_pk)
     assert user is not None
-    key = bridge().box.pseudonym("selfeval", str(rnd.id), ls.issuer, bridge().box.decrypt(user.sub_enc))
+    if instrument.answered_for == "school":
+        if learner:
+            _refuse("selfeval/refused.html", title=rnd.title,
+                    message=_("This self-evaluation is answered by school staff only."))
+        # One answer per school, given for the school: every staff member of the
+        # school opens the same response, and it records no person at all.
+        key = bridge().box.pseudonym("selfeval-school", str(rnd.id), str(school.id))
+    else:
+        key = bridge().box.pseudonym("selfeval", str(rnd.id), ls.issuer, bridge().box.decrypt(user.sub_enc))
     response = s.scalar(select(SelfevalResponse).where(SelfevalResponse.round_id == rnd.id,
                                                        SelfevalResponse.respondent_key == key))
     return Context(ls, rnd, instrument, school, key, response, default, choices)

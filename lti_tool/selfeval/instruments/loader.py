@@ -304,6 +304,7 @@ def _build(data: dict[str, Any]) -> Instrument:
             for q in data.get("free_text", ())
         ),
         output=Output(data["output"]),
+        answered_for=data.get("answered_for", "person"),
         house=None
         if house is None
         else House(

@@ -152,6 +152,8 @@ class Instrument:
     description: Text | None = None
     free_text: tuple[FreeTextQuestion, ...] = ()
     house: House | None = None
+    #: "person" or "school" (one answer per school, given for the school)
+    answered_for: str = "person"
 
     @property
     def key(self) -> str:
