@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from lti_tool.bridge import bridge
@@ -112,7 +114,7 @@ def test_school_report_shows_big_groups_and_hides_small_and_complementary_ones(w
     for hidden in ("1.40", "1,40", "4.50", "4,50", "(n = 5)", "(n = 2)", "(n = 10)", "(n = 4)"):
         assert hidden not in html, hidden
     # criterion rows, chart with title and its data table
-    assert "Criterion: " + FIRST.title.get("de") in html
+    assert "Criterion: " + FIRST.title.get("en") in html
     assert '<svg id="chart-school"' in html and 'aria-labelledby="chart-school-title"' in html
     assert '<title id="chart-school-title">' in html
     table_at = html.index('id="chart-school-data"')
@@ -234,7 +236,7 @@ def test_medienhaus_one_answer_per_school_lights_the_house(world, app):
     assert ": partly</li>" in html  # ... and the status word in the text legend
     works = html[html.index("Works well</h3>"):html.index("Problems</h3>")]
     problems = html[html.index("Problems</h3>"):html.index("To do</h3>")]
-    assert "Internetanbindung" in works and "Digitale Verwaltung" in problems
+    assert "Internet connection" in works and "Digital administration" in problems
     assert "answered once per school" in html
 
     # one school is not "several schools": the network house stays grey, for managers and the authority
@@ -300,6 +302,54 @@ def test_groups_of_three_stay_hidden_under_the_default_minimum(world, app):
     assert data["min_group"] == 5
     cell = next(c for c in data["aggregates"] if (c["key"], c["kind"], c["group"]) == (I0, "item", "teacher"))
     assert cell["suppressed"] is True and cell["n"] is None and cell["mean"] is None
+
+
+def test_score_profile_radar_shows_the_school_against_the_network(world, app):
+    round_id = _round(app, world.network_id)
+    with bridge(app).db.sessions() as s:
+        for school, value in (("A", 4), ("B", 2)):
+            for n in range(6):
+                _respond(s, round_id, world.schools[school], "teacher", f"{school}-{n}", {I0: value, I1: 3})
+        s.commit()
+    a = world.schools["A"]
+    html = world.as_("leader_a").get(_school_url(round_id, a)).get_data(as_text=True)
+    svg = html[html.index('<svg id="radar-school"'):html.index("</svg>", html.index('<svg id="radar-school"'))]
+    assert 'role="img"' in svg and 'aria-labelledby="radar-school-title"' in svg
+    assert len(re.findall(r"<line x1=\"260\.0\" y1=\"215\"", svg)) == len(RASTER.sections)  # one spoke each
+    table = html[html.index('id="radar-school-data"'):]
+    table = table[:table.index("</table>")]
+    row = table[table.index(f">{FIRST.title.get('en')}</th>"):]
+    row = row[:row.index("</tr>")]
+    data = json.loads(world.as_("leader_a").get(_school_url(round_id, a, ".json")).get_data(as_text=True))
+    school_mean = next(c["mean"] for c in data["aggregates"]
+                       if (c["kind"], c["key"], c["group"]) == ("criterion", FIRST.id, ""))
+    assert f"<td>{school_mean:.2f}</td>" in row  # the school's outline ...
+    assert "<td>3.00</td>" in row  # ... and the network's: (4+3)/2 at A, (2+3)/2 at B
+    other = RASTER.sections[1].title.get("en")
+    assert "no answers" in table[table.index(other):]  # criteria nobody answered: a gap, not a zero
+
+    # the same profile on the network page; suppressed scopes never give a number
+    few = _round(app, world.network_id, title="Wenige")
+    with bridge(app).db.sessions() as s:
+        for n in range(3):
+            _respond(s, few, a, "teacher", f"few-{n}", {I0: 1, I1: 1})
+        s.commit()
+    html = world.as_("manager").get(f"/s/rounds/{few}/network").get_data(as_text=True)
+    table = html[html.index('id="radar-network-data"'):]
+    table = table[:table.index("</table>")]
+    assert "fewer than 5 answers" in table and "1.00" not in table
+
+
+def test_radar_chart_leaves_gaps_for_missing_values(app):
+    from lti_tool.selfeval.charts import radar_chart
+
+    with app.test_request_context("/?lang=en"):
+        whole = str(radar_chart("r", "Profil", ["a", "b", "c", "d"], [("Schule", [1.0, 2.0, 3.0, 4.0])]))
+        gap = str(radar_chart("r", "Profil", ["a", "b", "c", "d"], [("Schule", [1.0, None, 3.0, 4.0])]))
+    assert whole.count('<polygon points="') == 5 + 1  # five rings and the closed outline
+    assert gap.count('<polygon points="') == 5 and gap.count("<polyline") == 1  # c-d joined, a alone
+    assert gap.count("<circle") == 3 + 1  # three points and the legend marker
+    assert "<td>–</td>" in gap and "<td>2.00</td>" in whole
 
 
 # -- deletion --------------------------------------------------------------------------------
@@ -382,9 +432,9 @@ def test_school_report_flags_disagreement_between_shown_groups(world, app):
                 _respond(s, round_id, world.schools[school], "school_leader", f"{school}-l{i}", {I0: 2, I1: 3})
         s.commit()
     html = world.as_("leader_a").get(_school_url(round_id, world.schools["A"])).get_data(as_text=True)
-    row = html[html.index(FIRST.items[0].text.get("de")):]
+    row = html[html.index(FIRST.items[0].text.get("en")):]
     row = row[:row.index("</tr>")]
-    assert "Groups disagree" in row and "Schulleitung / Lehrkraft (Δ -3.00)" in row
+    assert "Groups disagree" in row and "School leader / Teacher (Δ -3.00)" in row
     assert "<strong>5.00</strong>" in row and "<strong>2.00</strong>" in row
-    other = html[html.index(FIRST.items[1].text.get("de")):]
+    other = html[html.index(str(escape(FIRST.items[1].text.get("en")))):]
     assert "no disagreement shown" in other[:other.index("</tr>")]

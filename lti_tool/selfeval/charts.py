@@ -8,6 +8,7 @@ Only numbers the privacy engine released reach these functions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -108,3 +109,90 @@ def _house_text(x: float, y: float, part: dict[str, Any], ink: str) -> str:
 
 def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+DASHES = ("", "6 3", "2 3", "10 3 2 3")
+MARKERS = ("circle", "square", "diamond", "triangle")
+
+
+def radar_chart(chart_id: str, title: str, axes: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
+                *, minimum: float = 1, maximum: float = 5, texts: Sequence[Sequence[str]] | None = None) -> Markup:
+    """A score profile: one spoke per criterion, one outline per series, then the data table.
+
+    Series differ by colour *and* dash pattern and marker shape; a hidden or
+    missing value leaves a gap in the outline (no point is invented)."""
+    n = len(axes)
+    size, radius = 520, 170
+    cx, cy = size / 2, 215
+    span = (maximum - minimum) or 1
+
+    def point(index: int, value: float) -> tuple[float, float]:
+        angle = -math.pi / 2 + 2 * math.pi * index / n
+        r = radius * (value - minimum) / span
+        return cx + r * math.cos(angle), cy + r * math.sin(angle)
+
+    parts: list[str] = []
+    for tick in range(int(minimum), int(maximum) + 1):
+        ring = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, tick) for i in range(n)))
+        parts.append(f'<polygon points="{ring}" fill="none" stroke="#ccc"/>')
+        x, y = point(0, tick)
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + 4:.1f}" font-size="10" fill="#555">{tick}</text>')
+    for i, label in enumerate(axes):
+        x, y = point(i, maximum)
+        parts.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" stroke="#999"/>')
+        lx, ly = point(i, maximum + span * 0.12)
+        anchor = "middle" if abs(lx - cx) < 20 else ("start" if lx > cx else "end")
+        parts.append(f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}">{escape(_short(label, 28))}</text>')
+    legend_y = cy + radius + 48
+    for s_index, (name, values) in enumerate(series):
+        colour = PALETTE[s_index % len(PALETTE)]
+        dash = DASHES[s_index % len(DASHES)]
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        # split the outline where a value is missing; close it only when complete
+        runs: list[list[tuple[float, float]]] = [[]]
+        for i, value in enumerate(values):
+            if value is None:
+                runs.append([])
+            else:
+                runs[-1].append(point(i, value))
+        complete = all(v is not None for v in values)
+        for run in runs:
+            if len(run) > 1 or (complete and run):
+                pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+                tag = "polygon" if complete else "polyline"
+                parts.append(f'<{tag} points="{pts}" fill="none" stroke="{colour}" stroke-width="2.5"{dash_attr}/>')
+        for i, value in enumerate(values):
+            if value is not None:
+                parts.append(_marker(MARKERS[s_index % len(MARKERS)], *point(i, value), colour))
+        ly = legend_y + 20 * s_index
+        parts.append(f'<line x1="20" y1="{ly}" x2="56" y2="{ly}" stroke="{colour}" stroke-width="2.5"{dash_attr}/>')
+        parts.append(_marker(MARKERS[s_index % len(MARKERS)], 38, ly, colour))
+        parts.append(f'<text x="64" y="{ly + 4}">{escape(_short(name, 60))}</text>')
+    height = legend_y + 20 * len(series) + 4
+    title_id = f"{chart_id}-title"
+    svg = (f'<svg id="{chart_id}" class="chart radar" role="img" aria-labelledby="{title_id}" '
+           f'viewBox="0 0 {size} {height}" width="100%" style="max-width:{size}px" font-family="sans-serif" '
+           f'font-size="12" xmlns="http://www.w3.org/2000/svg"><title id="{title_id}">{escape(title)}</title>'
+           + "".join(parts) + "</svg>")
+    head = "".join(f'<th scope="col">{escape(name)}</th>' for name, _v in series)
+    rows = []
+    for i, label in enumerate(axes):
+        cells = []
+        for s_index, (_name, values) in enumerate(series):
+            text = texts[s_index][i] if texts else ("–" if values[i] is None else f"{values[i]:.2f}")
+            cells.append(f"<td>{escape(text)}</td>")
+        rows.append(f'<tr><th scope="row">{escape(label)}</th>{"".join(cells)}</tr>')
+    table = (f'<table class="mt-table chart-data" id="{chart_id}-data"><caption>{escape(title)} – '
+             f'{escape(_("data table"))}</caption><thead><tr><th scope="col">{escape(_("Criterion"))}</th>{head}'
+             f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return Markup(svg + table)
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    if shape == "square":
+        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
+    if shape == "diamond":
+        return f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}" fill="{colour}"/>'
+    if shape == "triangle":
+        return f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y + 4:.1f} {x - 5:.1f},{y + 4:.1f}" fill="{colour}"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'

@@ -385,7 +385,11 @@ def _school_access(round_id: int, school_id: int) -> tuple[SelfevalRound, Viewer
 
 
 def _lang(v: Viewer) -> str:
-    return (getattr(v.launch, "locale", None) or "de")[:2]
+    """The instrument's texts follow the page language (launch locale, or ?lang=)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale)[:2] if locale else (getattr(v.launch, "locale", None) or "de")[:2]
 
 
 def _schools(network_id: int) -> list[MemberSchool]:
@@ -417,6 +421,33 @@ def _bar_chart(data: ReportData, scopes: list[Scope], names: dict[int, str], cha
                             maximum=max(values, default=5))
 
 
+def _radar(data: ReportData, scopes: list[Scope], names: dict[int, str], chart_id: str, title: str) -> Any:
+    """The score profile (radar) of a few scopes; None for house instruments or fewer than three criteria."""
+    sections = data.instrument.sections
+    if data.instrument.output != Output.SCORE_PROFILE or len(sections) < 3:
+        return None
+    series, texts = [], []
+    for sc in scopes:
+        values: list[float | None] = []
+        shown: list[str] = []
+        for section in sections:
+            agg = data.report.get(sc, section.id, "criterion")
+            if not data.report.shown(sc) or (agg is not None and agg.suppressed):
+                values.append(None)
+                shown.append(data.fewer_text())
+            elif agg is None or agg.mean is None:
+                values.append(None)
+                shown.append(_("no answers"))
+            else:
+                values.append(agg.mean)
+                shown.append(f"{agg.mean:.2f}")
+        series.append((data.scope_label(sc, names), values))
+        texts.append(shown)
+    values_all = data.scale_values([i.id for i in data.instrument.items()])
+    return charts.radar_chart(chart_id, title, [sec.title.get(data.lang) for sec in sections], series,
+                              minimum=min(values_all, default=1), maximum=max(values_all, default=5), texts=texts)
+
+
 @bp.get("/rounds/<int:round_id>/school/<int:school_id>")
 def school_report(round_id: int, school_id: int) -> Any:
     rnd, v, school, instrument = _school_access(round_id, school_id)
@@ -430,6 +461,8 @@ def school_report(round_id: int, school_id: int) -> Any:
         scopes=scopes, names=names, sections=data.sections(scopes, agreement_school=school_id),
         respondents={sc: data.report.respondents(sc) for sc in scopes},
         chart=_bar_chart(data, scopes, names, "chart-school", _("Criterion means per respondent group")),
+        radar=_radar(data, [Scope(school_id, None), NETWORK], names, "radar-school",
+                     _("Score profile: your school and the network")),
         house=house, house_svg=charts.house_svg("house-school", _("Media house"), house) if house else None,
         free=data.free_texts(Scope(school_id, None)) if v.role in FREE_TEXT_READERS else None,
         fewer=data.fewer_text(), can_delete=may_delete_school(v, school_id),
@@ -464,6 +497,8 @@ def network_report(round_id: int) -> Any:
         group_scopes=network_groups + [NETWORK] if network_groups else [],
         respondents={sc: data.report.respondents(sc) for sc in scopes + network_groups},
         chart=_bar_chart(data, scopes, names, "chart-network", _("Criterion means per school")),
+        radar=_radar(data, ([Scope(v.school_id, None)] if v.role == LEADER else []) + [NETWORK], names,
+                     "radar-network", _("Score profile of the network")),
         free=data.free_texts(NETWORK) if v.is_manager else None, fewer=data.fewer_text(),
         house_rows=[(sc, data.house(sc.id)) for sc in schools] if instrument.house else [],
         network_house=network_house,
