@@ -99,3 +99,54 @@ def test_teacher_answers_and_manager_reads_the_report(live_demo: LiveDemo, chrom
     expect(frame.locator("#chart-school")).to_be_visible()
     expect(frame.locator("#plan-title")).to_be_visible()  # managers may make an action plan
     assert wcag_violations(frame) == []
+
+
+def _round_titled(demo: LiveDemo, title: str) -> SelfevalRound:
+    with bridge(demo.app).db.sessions() as s:
+        rnd = s.scalar(select(SelfevalRound).where(SelfevalRound.title == title))
+        assert rnd is not None
+        return rnd
+
+
+def test_medienhaus_and_reports_fit_a_phone(live_demo: LiveDemo, chromium_page: Any) -> None:  # noqa: F811
+    """At 360 px: the school's Medienhaus answer, the rounds page and every report page
+    fit without sideways scrolling and pass axe; the network house and the radar are drawn."""
+    from playwright.sync_api import expect
+
+    page = chromium_page
+    page.set_viewport_size({"width": 360, "height": 740})
+    house_round, autumn = _round_titled(live_demo, seed_selfeval.HOUSE_TITLE), _autumn(live_demo)
+    course = live_demo.course(GE, "MK-8")
+    leader = live_demo.user(GE, "leader")
+    page.goto(f"{live_demo.demo}/demo/sites/{GE}/courses/{course.id}?user={leader.id}")
+    page.get_by_role("button", name=seed_selfeval.HOUSE_LINK_TITLE).click()
+    frame = page.wait_for_selector("iframe[name='lti-tool']").content_frame()
+    frame.wait_for_url(re.compile(r".*/s/answer\?launch=.*"), wait_until="domcontentloaded")
+    expect(frame.locator("#answered-for-school")).to_be_visible()
+    assert frame.locator("input[name^='item:']:checked").count() > 0  # the school's seeded answer comes back
+    launch = re.search(r"launch=([^&]+)", frame.url).group(1)
+
+    def fits(url: str) -> None:
+        page.goto(url)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right
+            > window.innerWidth + 1 && !e.closest('.mt-scroll')).slice(0, 5).map(e => e.tagName + '.' + e.className
+            + '#' + e.id)""")
+        assert overflow <= 1, (url, overflow, wide)
+        assert wcag_violations(page) == [], url
+
+    fits(f"{live_demo.tool}/s/answer?launch={launch}")
+
+    frame = open_workspace(page, live_demo, GY, "IF-EF", "network_manager")
+    launch = re.search(r"launch=([^&]+)", frame.url).group(1)
+    with bridge(live_demo.app).db.sessions() as s:
+        school_id = s.scalar(select(MemberSchool.id).where(MemberSchool.school_type == "Gesamtschule"))
+    tool = live_demo.tool
+    fits(f"{tool}/s/networks/{autumn.network_id}/rounds?launch={launch}")
+    fits(f"{tool}/s/rounds/{autumn.id}/network?launch={launch}")
+    expect(page.locator("#radar-network")).to_be_visible()
+    fits(f"{tool}/s/rounds/{autumn.id}/school/{school_id}?launch={launch}")
+    expect(page.locator("#radar-school")).to_be_visible()
+    fits(f"{tool}/s/rounds/{house_round.id}/network?launch={launch}")
+    expect(page.locator("#house-network")).to_be_visible()  # five schools answered: the network house is lit
+    assert page.locator("#house-network [fill='#9e9e9e']").count() == 0

@@ -315,7 +315,7 @@ def test_score_profile_radar_shows_the_school_against_the_network(world, app):
     html = world.as_("leader_a").get(_school_url(round_id, a)).get_data(as_text=True)
     svg = html[html.index('<svg id="radar-school"'):html.index("</svg>", html.index('<svg id="radar-school"'))]
     assert 'role="img"' in svg and 'aria-labelledby="radar-school-title"' in svg
-    assert len(re.findall(r"<line x1=\"260\.0\" y1=\"215\"", svg)) == len(RASTER.sections)  # one spoke each
+    assert len(re.findall(r"<line x1=\"[\d.]+\" y1=\"215\"", svg)) == len(RASTER.sections)  # one spoke each
     table = html[html.index('id="radar-school-data"'):]
     table = table[:table.index("</table>")]
     row = table[table.index(f">{FIRST.title.get('en')}</th>"):]

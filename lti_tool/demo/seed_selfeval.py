@@ -36,6 +36,8 @@ AUTUMN_TITLE = "Schuljahr 2026/27 Herbst"
 HOUSE_TITLE = "Medienhaus Schuljahr 2026/27"
 LINK_TITLE = "Selbstevaluation"
 LINK_TEXT = "Selbstevaluationsraster Digitale Schulentwicklung – Ihre Einschätzung zählt (anonym)."
+HOUSE_LINK_TITLE = "Medienhaus"
+HOUSE_LINK_TEXT = "Medienhaus-Befragung: eine Antwort pro Schule, von der oder dem Medienbeauftragten."
 
 #: (school type, respondent group) -> (min, max) respondents
 GROUP_SIZES = {"school_leader": (5, 6), "teacher": (8, 14), "media_coordinator": (5, 5)}
@@ -184,11 +186,11 @@ def _bound(s: Session, network: Network) -> list[tuple[MemberSchool, DemoCourse]
     return out
 
 
-def _place_link(s: Session, course: DemoCourse, round_id: int) -> None:
+def _place_link(s: Session, course: DemoCourse, round_id: int, title: str, text: str) -> None:
     custom = json.dumps({"feature": "selfeval", "round": str(round_id)})
     exists = s.scalar(select(DemoLink).where(DemoLink.course_id == course.id, DemoLink.custom == custom))
     if exists is None:
-        s.add(DemoLink(course_id=course.id, title=LINK_TITLE, text=LINK_TEXT, url=tool().launch, custom=custom))
+        s.add(DemoLink(course_id=course.id, title=title, text=text, url=tool().launch, custom=custom))
 
 
 def seed_selfeval(s: Session, network: Network, manager: Person, members: dict[int, NetworkMember]) -> None:
@@ -196,7 +198,10 @@ def seed_selfeval(s: Session, network: Network, manager: Person, members: dict[i
     if raster is None:
         return
     bound = _bound(s, network)
-    schools = [school for school, _course in bound]
+    # every member school has answered (the pending ones through their own LMS),
+    # so the network comparison and the network's Medienhaus are meaningful
+    schools = list(s.scalars(select(MemberSchool).where(MemberSchool.network_id == network.id)
+                             .order_by(MemberSchool.id)))
     rng = random.Random(SEED)
     now = datetime.now(UTC)
     today = datetime.now(BERLIN).date()
@@ -215,7 +220,9 @@ def seed_selfeval(s: Session, network: Network, manager: Person, members: dict[i
         if fresh:
             _fill_house(s, medienhaus, house, schools, rng, now=now)
     for _school, course in bound:
-        _place_link(s, course, autumn.id)
+        _place_link(s, course, autumn.id, LINK_TITLE, LINK_TEXT)
+        if house is not None:
+            _place_link(s, course, medienhaus.id, HOUSE_LINK_TITLE, HOUSE_LINK_TEXT)
     s.flush()
 
 

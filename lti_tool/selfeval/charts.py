@@ -65,9 +65,9 @@ def bar_chart(chart_id: str, title: str, categories: Sequence[tuple[str, Sequenc
         texts = {name: text for name, _v, text in bars}
         body.append(f'<tr><th scope="row">{escape(cat)}</th>'
                     + "".join(f"<td>{escape(texts.get(s, ''))}</td>" for s in series) + "</tr>")
-    table = (f'<table class="mt-table chart-data" id="{chart_id}-data"><caption>{escape(title)} – '
-             f'{escape(_("data table"))}</caption><thead><tr><th scope="col">{escape(_("Criterion"))}</th>{head}'
-             f'</tr></thead><tbody>{"".join(body)}</tbody></table>')
+    table = _scroll(f'<table class="mt-table chart-data" id="{chart_id}-data"><caption>{escape(title)} – '
+                    f'{escape(_("data table"))}</caption><thead><tr><th scope="col">{escape(_("Criterion"))}</th>'
+                    f'{head}</tr></thead><tbody>{"".join(body)}</tbody></table>', title)
     return Markup(svg + table)
 
 
@@ -107,6 +107,26 @@ def _house_text(x: float, y: float, part: dict[str, Any], ink: str) -> str:
             f'<tspan x="{x:.0f}" dy="1.2em">{escape(part["status"])}</tspan></text>')
 
 
+def _scroll(table: str, label: str) -> str:
+    """A wide table scrolls in its own focusable region instead of widening the page."""
+    return (f'<div class="mt-scroll" role="region" aria-label="{escape(label)} – {escape(_("data table"))}" '
+            f'tabindex="0">{table}</div>')
+
+
+def _wrap(text: str, width: int, max_lines: int) -> list[str]:
+    """Break a label into at most ``max_lines`` lines of about ``width`` characters."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _short(lines[-1] + " …", width)
+    return [_short(line, width + 4) for line in lines]
+
+
 def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -122,7 +142,7 @@ def radar_chart(chart_id: str, title: str, axes: Sequence[str], series: Sequence
     Series differ by colour *and* dash pattern and marker shape; a hidden or
     missing value leaves a gap in the outline (no point is invented)."""
     n = len(axes)
-    size, radius = 520, 170
+    size, radius = 600, 150
     cx, cy = size / 2, 215
     span = (maximum - minimum) or 1
 
@@ -142,7 +162,11 @@ def radar_chart(chart_id: str, title: str, axes: Sequence[str], series: Sequence
         parts.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" stroke="#999"/>')
         lx, ly = point(i, maximum + span * 0.12)
         anchor = "middle" if abs(lx - cx) < 20 else ("start" if lx > cx else "end")
-        parts.append(f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}">{escape(_short(label, 28))}</text>')
+        lines = _wrap(label, 18, 3)
+        first = ly + 4 - (len(lines) - 1) * 7
+        tspans = "".join(f'<tspan x="{lx:.1f}" y="{first + 14 * k:.1f}">{escape(line)}</tspan>'
+                         for k, line in enumerate(lines))
+        parts.append(f'<text text-anchor="{anchor}">{tspans}</text>')
     legend_y = cy + radius + 48
     for s_index, (name, values) in enumerate(series):
         colour = PALETTE[s_index % len(PALETTE)]
@@ -182,9 +206,9 @@ def radar_chart(chart_id: str, title: str, axes: Sequence[str], series: Sequence
             text = texts[s_index][i] if texts else ("–" if values[i] is None else f"{values[i]:.2f}")
             cells.append(f"<td>{escape(text)}</td>")
         rows.append(f'<tr><th scope="row">{escape(label)}</th>{"".join(cells)}</tr>')
-    table = (f'<table class="mt-table chart-data" id="{chart_id}-data"><caption>{escape(title)} – '
-             f'{escape(_("data table"))}</caption><thead><tr><th scope="col">{escape(_("Criterion"))}</th>{head}'
-             f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    table = _scroll(f'<table class="mt-table chart-data" id="{chart_id}-data"><caption>{escape(title)} – '
+                    f'{escape(_("data table"))}</caption><thead><tr><th scope="col">{escape(_("Criterion"))}</th>'
+                    f'{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>', title)
     return Markup(svg + table)
 
 
