@@ -6,13 +6,15 @@ network to answer one exact instrument version (``instrument_key``) between
 round, stored against a keyed hash of the LTI user (``respondent_key``), never
 the user id or a name. *Answers* are one row per respondent and item in the
 shape :mod:`lti_tool.selfeval.aggregate` reads (``value`` NULL = not applicable).
+An *instrument* row is one version of an instrument a network uploaded
+(:mod:`lti_tool.selfeval.library`); versions are immutable once stored.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool import models as _core_models  # noqa: F401  (lti_context, lti_user for the FKs below)
@@ -74,3 +76,26 @@ class SelfevalAnswer(Base):
     item_id: Mapped[str] = mapped_column(String(64), nullable=False)
     #: NULL = not applicable / can't say
     value: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+
+
+class SelfevalInstrument(Base):
+    """One version of an instrument uploaded by a network; the stored file never changes."""
+
+    __tablename__ = "selfeval_instrument"
+    __table_args__ = (UniqueConstraint("network_id", "key", name="uq_selfeval_instrument_key"),)
+
+    id: Mapped[intpk]
+    network_id: Mapped[int] = mapped_column(ForeignKey("ws_network.id", ondelete="CASCADE"), index=True)
+    #: the instrument's ``id`` and ``version`` from the file; ``key`` = "id@version" (what rounds store)
+    instrument_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(128))
+    #: "yaml" or "json"; ``content`` is the uploaded file, byte for byte
+    format: Mapped[str] = mapped_column(String(8))
+    filename: Mapped[short]
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("ws_person.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[created]
+    #: withdrawn versions are not offered for new rounds; existing rounds keep them
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

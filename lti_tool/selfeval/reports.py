@@ -50,7 +50,7 @@ from lti_tool.selfeval.aggregate import (
     free_text,
     group_agreement,
 )
-from lti_tool.selfeval.instruments import Instrument, list_instruments
+from lti_tool.selfeval.instruments import Instrument
 from lti_tool.selfeval.instruments.house import Colour, colour_for
 from lti_tool.selfeval.instruments.model import Output
 from lti_tool.selfeval.models import SUBMITTED, SelfevalAnswer, SelfevalResponse, SelfevalRound
@@ -74,8 +74,11 @@ def policy(instrument: Instrument | None = None) -> PrivacyPolicy:
     return PrivacyPolicy(min_group=bridge().settings.selfeval_min_group, per_school=per_school)
 
 
-def instrument_for(key: str) -> Instrument | None:
-    return {i.key: i for i in list_instruments()}.get(key)
+def instrument_for(rnd: SelfevalRound) -> Instrument | None:
+    """The exact instrument version a round asks: its network's upload, else the shipped one."""
+    from lti_tool.selfeval import library
+
+    return library.resolve(rnd.instrument_key, rnd.network_id)
 
 
 def criteria_of(instrument: Instrument) -> dict[str, list[str]]:
@@ -378,7 +381,7 @@ def _school_access(round_id: int, school_id: int) -> tuple[SelfevalRound, Viewer
     school = school_of(v, school_id)
     if not may_read_school(v, school_id):
         abort(403, description=_("Your role in this network does not allow this."))
-    instrument = instrument_for(rnd.instrument_key)
+    instrument = instrument_for(rnd)
     if instrument is None:
         abort(404, description=_("The instrument of this round is not available."))
     return rnd, v, school, instrument
@@ -474,7 +477,7 @@ def network_report(round_id: int) -> Any:
     rnd, v = _round_and_viewer(round_id)
     if v.role not in NETWORK_READERS:
         abort(403, description=_("Your role in this network does not allow this."))
-    instrument = instrument_for(rnd.instrument_key)
+    instrument = instrument_for(rnd)
     if instrument is None:
         abort(404, description=_("The instrument of this round is not available."))
     s = db_session()

@@ -28,7 +28,8 @@ from lti_tool.features import DEEP_LINK_PROVIDERS, DeepLinkChoice
 from lti_tool.lti.launches import LaunchSession, current_launch
 from lti_tool.models import LtiUser
 from lti_tool.protocol.roles import INSTRUCTOR, at_least
-from lti_tool.selfeval.instruments import Instrument, list_instruments
+from lti_tool.selfeval import library
+from lti_tool.selfeval.instruments import Instrument
 from lti_tool.selfeval.models import DRAFT, SUBMITTED, SelfevalAnswer, SelfevalResponse, SelfevalRound
 from lti_tool.workspaces.access import person_for_user, viewer
 from lti_tool.workspaces.models import MemberSchool, Network, NetworkMember, SchoolContext
@@ -63,12 +64,14 @@ def _input_value(dt: datetime | None) -> str:
     return _aware(dt).astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M") if dt else ""
 
 
-def instruments() -> dict[str, Instrument]:
-    return {i.key: i for i in list_instruments()}
+def instruments(network_id: int | None = None, *, for_new_rounds: bool = False) -> dict[str, Instrument]:
+    """By key: the shipped instruments, plus the network's own uploads (not withdrawn ones for new rounds)."""
+    return library.available(network_id, for_new_rounds=for_new_rounds)
 
 
 def instrument_of(rnd: SelfevalRound) -> Instrument:
-    found = instruments().get(rnd.instrument_key)
+    """The exact version a round asks, from the shipped library or the round's own network's uploads."""
+    found = library.resolve(rnd.instrument_key, rnd.network_id)
     if found is None:
         abort(404, description=_("The instrument of this round is not available."))
     return found
@@ -99,7 +102,7 @@ def _round_from_form(rnd: SelfevalRound, form: Any, *, new: bool) -> None:
         raise RoundError(_("A round needs a title."))
     if new:
         key = form.get("instrument_key", "")
-        if key not in instruments():
+        if key not in instruments(rnd.network_id, for_new_rounds=True):
             raise RoundError(_("Please choose an instrument."))
         rnd.instrument_key = key
     opens = _parse_time(form.get("opens_at", ""), _("opens"))
@@ -126,7 +129,8 @@ def _rounds_page(network_id: int, v: Any, *, error: str | None = None, edit: Sel
     s = db_session()
     rounds = s.scalars(select(SelfevalRound).where(SelfevalRound.network_id == network_id)
                        .order_by(SelfevalRound.opens_at.desc(), SelfevalRound.id.desc())).all()
-    page = render("selfeval/rounds.html", v, rounds=rounds, instruments=instruments(), state=round_state,
+    page = render("selfeval/rounds.html", v, rounds=rounds, instruments=instruments(network_id),
+                  choices=instruments(network_id, for_new_rounds=True), state=round_state,
                   edit=edit, form=form or {}, error=error, input_value=_input_value,
                   can_manage=v.can("network.manage"))
     return page, status
@@ -420,10 +424,13 @@ def _deep_link_choices(ls: Any) -> list[DeepLinkChoice]:
         .join(NetworkMember, NetworkMember.network_id == Network.id)
         .where(NetworkMember.person_id == person.id).order_by(Network.name, SelfevalRound.opens_at)
     ).all()
-    known = instruments()
+    by_network: dict[int, dict[str, Instrument]] = {}
     choices = []
     lang = (getattr(ls, "locale", None) or "de")[:2]
     for rnd, net in rows:
+        known = by_network.get(net.id)
+        if known is None:
+            known = by_network[net.id] = instruments(net.id)
         if _aware(rnd.closes_at) <= now or rnd.instrument_key not in known:
             continue
         choices.append(DeepLinkChoice(
@@ -437,4 +444,8 @@ def _deep_link_choices(ls: Any) -> list[DeepLinkChoice]:
 if _deep_link_choices not in DEEP_LINK_PROVIDERS:
     DEEP_LINK_PROVIDERS.append(_deep_link_choices)
 # Reports and action plans register their routes on ``bp``.
-from lti_tool.selfeval import planning, reports  # noqa: E402,F401
+from lti_tool.selfeval import (  # noqa: E402,F401
+    instrument_views,  # noqa: E402,F401  (networks' own instruments)
+    planning,
+    reports,
+)
