@@ -238,9 +238,11 @@ def _register_feature_commands() -> None:
     from lti_tool.selfeval.cli import selfeval
     from lti_tool.workspaces.cli import network
     from moodle_sync.cli_plugin import moodle_plugin
+    from oer_packager.cli import cc
 
     main.add_command(demo)
     main.add_command(moodle_plugin)
+    main.add_command(cc)
     main.add_command(network)
     main.add_command(selfeval)
 
