@@ -20,6 +20,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from lti_tool import errors, i18n, web
     from lti_tool.bridge import Bridge
     from lti_tool.lti import bp as lti_bp
+    from lti_tool.oer import bp as oer_bp
     from lti_tool.selfeval.views import bp as selfeval_bp
     from lti_tool.workspaces import bp as workspaces_bp
 
@@ -53,6 +54,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(lti_bp)
     app.register_blueprint(workspaces_bp)
     app.register_blueprint(selfeval_bp)
+    app.register_blueprint(oer_bp)
 
     if settings.demo:
         from lti_tool.demo import bp as demo_bp

@@ -46,6 +46,13 @@ FEATURES: dict[str, Feature] = {
             graded=True,
             standalone=False,
         ),
+        Feature(
+            "oer",
+            _l("OER library item"),
+            _l("A page, file, link or module from your network's OER library, with its licence and attribution."),
+            "oer.view",
+            standalone=False,
+        ),
     )
 }
 

@@ -7,6 +7,7 @@ from alembic import context
 from lti_tool import models  # noqa: F401  (registers core tables)
 from lti_tool.db import Base, make_engine
 from lti_tool.demo import models as _demo_models  # noqa: F401,E402
+from lti_tool.oer import models as _oer  # noqa: F401,E402
 from lti_tool.selfeval import models as _selfeval  # noqa: F401,E402
 from lti_tool.workspaces import models as _ws_models  # noqa: F401,E402
 from lti_tool.workspaces.barcamp import models as _barcamp  # noqa: F401,E402

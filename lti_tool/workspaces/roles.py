@@ -48,6 +48,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "groups.create": frozenset({MANAGER, LEADER, MEDIA}),
     "groups.join": frozenset({MANAGER, LEADER, MEDIA, TEACHER, GUEST}),
     "groups.moderate": frozenset({MANAGER}),
+    "oer.view": ALL,
+    "oer.author": frozenset({MANAGER, LEADER, MEDIA, TEACHER}),
 }
 
 #: Meeting bodies and who may see their details (agenda, minutes, decisions).
