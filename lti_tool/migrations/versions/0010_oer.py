@@ -1,7 +1,7 @@
 """oer: the network's OER library (collections, nodes, assets, content-addressed blobs)
 
 Revision ID: 0009_oer
-Revises: 0008_selfeval
+Revises: 0009_selfeval_instruments
 Create Date: 2026-11-30 10:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0009_oer'
-down_revision = '0008_selfeval'
+down_revision = '0009_selfeval_instruments'
 branch_labels = None
 depends_on = None
 
