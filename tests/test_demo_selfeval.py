@@ -39,11 +39,18 @@ def test_seeded_rounds_and_links(live_demo: LiveDemo) -> None:  # noqa: F811
         per_group = dict(s.execute(select(SelfevalResponse.group_id, func.count()).where(
             SelfevalResponse.round_id == autumn.id).group_by(SelfevalResponse.group_id)).all())
         assert per_group["teacher"] >= 16 and per_group["school_leader"] >= 10
-        assert per_group["media_coordinator"] == 10
+        assert per_group["media_coordinator"] == 25  # five per school, all five schools
+        schools_answered = s.scalars(select(SelfevalResponse.school_id).where(SelfevalResponse.round_id == house.id))
+        house_answers = list(schools_answered)
+        assert len(house_answers) == len(set(house_answers)) == 5  # the Medienhaus: one answer per school
         assert {r.status for r in s.scalars(select(SelfevalResponse))} == {SUBMITTED}
         assert all(len(r.respondent_key) == 64 for r in s.scalars(select(SelfevalResponse)))
         links = [json.loads(lk.custom) for lk in s.scalars(select(DemoLink).where(DemoLink.title == "Selbstevaluation"))]
     assert len(links) == 2 and all(c == {"feature": "selfeval", "round": str(autumn.id)} for c in links)
+    with bridge(live_demo.app).db.sessions() as s:
+        house_links = [json.loads(lk.custom) for lk in s.scalars(
+            select(DemoLink).where(DemoLink.title == seed_selfeval.HOUSE_LINK_TITLE))]
+    assert len(house_links) == 2 and all(c == {"feature": "selfeval", "round": str(house.id)} for c in house_links)
 
 
 def test_seeding_is_idempotent(live_demo: LiveDemo) -> None:  # noqa: F811

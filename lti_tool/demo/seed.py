@@ -160,6 +160,7 @@ def seed(app: Flask) -> list[DemoSite]:
         for site in sites:
             register_with_tool(s, site)  # commits
         from lti_tool.demo import (
+            seed_oer,  # noqa: F401  (registers the OER library's example collection, after the two below)
             seed_parts,  # noqa: F401  (registers the example content)
             seed_selfeval,  # noqa: F401  (registers the self-evaluation rounds)
         )

@@ -64,7 +64,10 @@ CHANGE = {"k1_implementierung": 0.4, "k2_paedagogik": 0.6, "k3_qualifizierung": 
 #: Medienhaus: mean satisfaction per house part and school type (>= 4 green, >= 2.5 amber)
 HOUSE_PROFILE = {
     "Gesamtschule": {"fundament": 4.5, "etagen": 3.2, "dach": 1.9},
-    "Gymnasium": {"fundament": 2.0, "etagen": 4.4, "dach": 3.3},
+    "Gymnasium": {"fundament": 2.0, "etagen": 4.6, "dach": 3.3},
+    "Grundschule": {"fundament": 3.2, "etagen": 2.1, "dach": 4.5},
+    "Realschule": {"fundament": 4.4, "etagen": 3.0, "dach": 2.0},
+    "Berufskolleg": {"fundament": 4.6, "etagen": 4.3, "dach": 3.1},
 }
 FREE_TEXTS = {
     RASTER_ID: {
@@ -152,7 +155,8 @@ def _fill_house(s: Session, rnd: SelfevalRound, instrument: Instrument, schools:
         # One answer per school, under the same key the answering page uses, so a
         # demo media coordinator opening the link sees (and can change) it.
         profile = HOUSE_PROFILE.get(school.school_type, HOUSE_PROFILE["Gesamtschule"])
-        answers: dict[str, int | None] = {item.id: _clamp(rng.gauss(profile.get(part_of.get(item.id, ""), 3.0), 0.5))
+        # one considered answer per school: little noise around the school's profile
+        answers: dict[str, int | None] = {item.id: _clamp(rng.gauss(profile.get(part_of.get(item.id, ""), 3.0), 0.3))
                                           for item in instrument.items()}
         free = {qid: texts[0] for qid, texts in FREE_TEXTS[HOUSE_ID].items()}
         key = box.pseudonym("selfeval-school", str(rnd.id), str(school.id))
