@@ -37,7 +37,7 @@ class Settings:
 
     #: SQLAlchemy URL; default an SQLite file in the instance folder.
     database_url: str = ""
-    #: Optional Redis URL for the shared launch store (state, nonces, caches).
+    #: Optional Redis URL for the shared launch store (state, nonces, caches) and the job queue (lms-bridge worker).
     redis_url: str = ""
     #: Public base URL the tool announces to platforms (no trailing slash).
     base_url: str = "http://127.0.0.1:5000"

@@ -22,6 +22,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from lti_tool.lti import bp as lti_bp
     from lti_tool.oer import bp as oer_bp
     from lti_tool.selfeval.views import bp as selfeval_bp
+    from lti_tool.sync import bp as sync_bp
     from lti_tool.workspaces import bp as workspaces_bp
 
     if isinstance(config, Settings):
@@ -55,6 +56,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(workspaces_bp)
     app.register_blueprint(selfeval_bp)
     app.register_blueprint(oer_bp)
+    app.register_blueprint(sync_bp)
 
     if settings.demo:
         from lti_tool.demo import bp as demo_bp

@@ -236,6 +236,7 @@ def _register_feature_commands() -> None:
     """Feature packages keep their commands next to their code."""
     from lti_tool.demo.cli import demo
     from lti_tool.selfeval.cli import selfeval
+    from lti_tool.sync.cli import sync, worker
     from lti_tool.workspaces.cli import network
     from moodle_sync.cli_plugin import moodle_plugin
     from oer_packager.cli import cc
@@ -245,6 +246,8 @@ def _register_feature_commands() -> None:
     main.add_command(cc)
     main.add_command(network)
     main.add_command(selfeval)
+    main.add_command(sync)
+    main.add_command(worker)
 
 
 _register_feature_commands()

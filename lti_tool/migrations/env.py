@@ -9,6 +9,7 @@ from lti_tool.db import Base, make_engine
 from lti_tool.demo import models as _demo_models  # noqa: F401,E402
 from lti_tool.oer import models as _oer  # noqa: F401,E402
 from lti_tool.selfeval import models as _selfeval  # noqa: F401,E402
+from lti_tool.sync import models as _sync  # noqa: F401,E402
 from lti_tool.workspaces import models as _ws_models  # noqa: F401,E402
 from lti_tool.workspaces.barcamp import models as _barcamp  # noqa: F401,E402
 from lti_tool.workspaces.board import models as _board  # noqa: F401,E402

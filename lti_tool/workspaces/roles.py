@@ -50,6 +50,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "groups.moderate": frozenset({MANAGER}),
     "oer.view": ALL,
     "oer.author": frozenset({MANAGER, LEADER, MEDIA, TEACHER}),
+    "sync.manage": frozenset({MANAGER}),
 }
 
 #: Meeting bodies and who may see their details (agenda, minutes, decisions).

@@ -42,11 +42,14 @@ PARTS: list[tuple[str, Any]] = [
     ("selfeval.rounds", _l("Self-evaluation")),
     ("workspaces.people", _l("Schools and people")),
 ]
+#: Parts shown only to roles with a permission (endpoint -> permission).
+PART_PERMISSIONS: dict[str, str] = {"sync.targets": "sync.manage"}
 IDENTITY_CODE_TTL = 15 * 60
 
 
 def nav(v: Viewer) -> list[tuple[str, Any]]:
-    return [(e, label) for e, label in PARTS if e in current_app.view_functions]
+    return [(e, label) for e, label in PARTS
+            if e in current_app.view_functions and (e not in PART_PERMISSIONS or v.can(PART_PERMISSIONS[e]))]
 
 
 def render(template: str, v: Viewer | None = None, **ctx: Any) -> str:

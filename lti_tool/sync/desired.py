@@ -1,0 +1,160 @@
+"""The desired state of a network in a target site, built from the workspace's data.
+
+What a network becomes in Moodle (``moodle_sync.desired`` has the rules):
+
+* category ``lmsb-net-<network id>`` named after the network (and its region),
+* network course: full name = the network's name, short name ``LMSB-<id>``,
+  idnumber ``lmsb-net-<id>-ws``; its sections are ``standard_sections()`` –
+  the seven Handlungsfelder, Netzwerktreffen and Arbeitsgruppen,
+* one group per member school (key = the school's id),
+* one account per network member: username ``lmsb-`` + a keyed pseudonym of
+  (target site, person id) – stable, not reversible and different on every
+  site, so two sites cannot link their accounts; e-mail
+  ``<username>@lms-bridge.invalid``; auth = the target's single sign-on; the
+  Moodle role follows the network role (``moodle_sync.desired.ROLE_MAP``).
+
+Names come from the person's display name (the LTI ``name`` claim). German
+names are split with their particles (``Anna von Berg`` -> ``Anna`` /
+``von Berg``, ``Berg, Anna`` -> ``Anna`` / ``Berg``). A one-word name gets
+``–`` as last name; a person without any name becomes ``Mitglied`` plus the
+first characters of their pseudonym – neutral, stable, and nobody's real name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.crypto import SecretBox
+from lti_tool.sync.models import SyncTarget
+from lti_tool.workspaces.models import MemberSchool, Network, NetworkMember, Person
+from moodle_sync.desired import (
+    DesiredCourse,
+    DesiredNetwork,
+    DesiredSchool,
+    person,
+    standard_sections,
+)
+
+#: Characters of the keyed pseudonym in a username (80 bits: no collision among a site's accounts).
+PSEUDONYM_LENGTH = 20
+NO_NAME_FIRST = "Mitglied"
+NO_LAST_NAME = "–"
+PARTICLES = frozenset({"von", "vom", "zu", "zum", "zur", "van", "de", "del", "della", "der", "den", "di", "da",
+                       "du", "la", "le", "ten", "ter", "af", "al", "el", "bin", "ibn"})
+
+
+@dataclass
+class Built:
+    """The desired state plus readable labels of its keys, for the pages (usernames say nothing)."""
+
+    desired: DesiredNetwork
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, kind: str, key: str) -> str:
+        """A readable name for an object of the plan ("" when the network does not know it any more)."""
+        if kind == "enrolment":
+            return self.labels.get("user:" + key.rpartition("/")[2], "")
+        if kind == "membership":
+            group, _, username = key.rpartition("/")
+            who, where = self.labels.get("user:" + username, ""), self.labels.get("group:" + group, "")
+            return f"{who} → {where}" if who and where else who or where
+        return self.labels.get(f"{kind}:{key}", "")
+
+
+def site_key(site_url: str) -> str:
+    """The site part of the pseudonym: scheme, host and path, lowercase host, no trailing slash."""
+    parts = urlsplit(site_url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def pseudonym(box: SecretBox, site_url: str, person_id: int) -> str:
+    return box.pseudonym("moodle-user", site_key(site_url), str(person_id))[:PSEUDONYM_LENGTH]
+
+
+def split_name(display_name: str) -> tuple[str, str] | None:
+    """Return (first name, last name) from a display name, or None when there is no name."""
+    text = " ".join((display_name or "").split())
+    if not text:
+        return None
+    if "," in text:
+        last, _, first = text.partition(",")
+        first, last = first.strip(), last.strip()
+        if first and last:
+            return first, last
+        text = (first or last).strip()
+    words = text.split(" ")
+    if len(words) == 1:
+        return words[0], NO_LAST_NAME
+    for index in range(1, len(words) - 1):
+        if words[index] in PARTICLES:
+            return " ".join(words[:index]), " ".join(words[index:])
+    return " ".join(words[:-1]), words[-1]
+
+
+def network_key(network: Network) -> str:
+    return str(network.id)
+
+
+def course_for(network: Network) -> DesiredCourse:
+    parts = [p for p in (network.region, network.school_years) if p]
+    summary = f"Arbeitsraum des Schulnetzwerks {network.name}" + (f" ({', '.join(parts)})" if parts else "")
+    return DesiredCourse(
+        fullname=network.name[:254],
+        shortname=f"LMSB-{network.id}",
+        idnumber=f"lmsb-net-{network.id}-ws",
+        summary=summary,
+    )
+
+
+def category_name(network: Network) -> str:
+    name = network.name
+    if network.region and network.region.lower() not in name.lower():
+        name = f"{name} ({network.region})"
+    return name[:255]
+
+
+def build(session: Session, box: SecretBox, target: SyncTarget) -> Built:
+    """The network of ``target`` as Moodle should hold it."""
+    network = session.get(Network, target.network_id)
+    if network is None:  # the target row cascades with its network; a vanished one cannot be synced
+        raise LookupError(f"network {target.network_id} does not exist")
+    schools = list(session.scalars(select(MemberSchool).where(MemberSchool.network_id == network.id)
+                                   .order_by(MemberSchool.id)))
+    labels: dict[str, str] = {}
+    desired_schools = []
+    for school in schools:
+        details = ", ".join(p for p in (school.school_type, f"Schulnummer {school.school_number}") if p)
+        desired_schools.append(DesiredSchool(str(school.id), school.name, details))
+    members = session.execute(
+        select(NetworkMember, Person).join(Person, Person.id == NetworkMember.person_id)
+        .where(NetworkMember.network_id == network.id).order_by(NetworkMember.person_id)
+    ).all()
+    known_schools = {s.id for s in schools}
+    people = []
+    for member, who in members:
+        alias = pseudonym(box, target.site_url, who.id)
+        names = split_name(who.display_name) or (NO_NAME_FIRST, alias[:6])
+        school_key = str(member.school_id) if member.school_id in known_schools else None
+        wanted = person(alias, names[0][:100], names[1][:100], member.role, school_key, auth=target.user_auth)
+        people.append(wanted)
+        labels["user:" + wanted.username] = who.display_name or f"{names[0]} {names[1]}"
+    desired = DesiredNetwork(
+        key=network_key(network),
+        name=network.name,
+        category_name=category_name(network),
+        course=course_for(network),
+        sections=standard_sections(),
+        schools=desired_schools,
+        people=people,
+    )
+    for group in desired_schools:
+        labels["group:" + desired.group_idnumber(group.key)] = group.name
+    for section in desired.sections:
+        labels[f"section:{desired.course.idnumber}#{section.key}"] = section.title
+    labels["category:" + desired.category_idnumber] = desired.category_name
+    labels["course:" + desired.course.idnumber] = desired.course.fullname
+    return Built(desired, labels)
