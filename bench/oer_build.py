@@ -19,8 +19,8 @@ same work and is the ceiling the ratios use; plain ``zip -r -q`` (deflates
 everything) is shown for reference. Throughput = collection bytes / wall time.
 
 Then the produced manifest is validated with the official CC 1.1 XSDs
-(lxml, schemas compiled once, parse + validate timed) and, when engineer B's
-``oer_packager.validator`` is present, a whole ``validate(path)`` is timed.
+(lxml, schemas compiled once, parse + validate timed), and the packager's
+whole ``oer_packager.validator.validate(path)`` is timed.
 Prints a markdown table. Needs Info-ZIP ``zip`` (apt-get install zip).
 """
 
@@ -205,7 +205,7 @@ def time_xsd(cartridge: Path) -> tuple[float, int]:
 
 
 def time_validator(cartridge: Path) -> float | None:
-    """Wall time of engineer B's full ``validate(path)`` in a subprocess, if it exists."""
+    """Wall time of the validator's full ``validate(path)`` in a subprocess."""
     try:
         import oer_packager.validator  # noqa: F401
     except ImportError:
