@@ -235,6 +235,7 @@ def keys_retire(ctx: Context, kid: str) -> None:
 def _register_feature_commands() -> None:
     """Feature packages keep their commands next to their code."""
     from lti_tool.demo.cli import demo
+    from lti_tool.oer.cli import deliver
     from lti_tool.selfeval.cli import selfeval
     from lti_tool.sync.cli import sync, worker
     from lti_tool.workspaces.cli import network
@@ -243,6 +244,7 @@ def _register_feature_commands() -> None:
 
     main.add_command(demo)
     main.add_command(moodle_plugin)
+    cc.add_command(deliver)  # the one cc command that needs the tool's database
     main.add_command(cc)
     main.add_command(network)
     main.add_command(selfeval)

@@ -32,6 +32,6 @@ def _add_to_network_nav() -> None:
     PARTS.insert(at, ("oer.library", _l("OER library")))
 
 
-from lti_tool.oer import viewer, views  # noqa: E402,F401
+from lti_tool.oer import delivery, viewer, views  # noqa: E402,F401
 
 _add_to_network_nav()

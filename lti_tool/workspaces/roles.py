@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "oer.view": ALL,
     "oer.author": frozenset({MANAGER, LEADER, MEDIA, TEACHER}),
     "sync.manage": frozenset({MANAGER}),
+    "oer.deliver": frozenset({MANAGER}),
 }
 
 #: Meeting bodies and who may see their details (agenda, minutes, decisions).

@@ -25,6 +25,18 @@ Faults are injected per function with :meth:`FakeMoodle.inject`: connection
 reset before/after applying, timeout before/after applying, an HTTP status
 before/after applying, Moodle's ``locktimeout``, token expiry, an HTML page.
 
+The companion plugin ``local_lmsbridge`` is played as its PHP does it and as the
+real answers in ``tests/sync_plugin/recordings/`` show (a Moodle 4.5 with the
+plugin): the restore is an ad-hoc task that runs "with cron" – by default at the
+first poll, or after the statuses queued in :attr:`FakeMoodle.restore_polls`, or
+when :meth:`FakeMoodle.run_restore_tasks` is called, never when ``cron`` is off.
+The task reads the uploaded cartridge like Moodle's converter: a zip with a CC
+1.0/1.1 manifest becomes sections (one per top-level module, the title only as
+summary) and activities (page, resource, url, forum, lti, label); anything else
+fails with the plugin's messages (not a zip, CC 1.3, no cartridge), and a failed
+new course is deleted again. Capabilities can be taken away (:meth:`deny`);
+:meth:`seed_plugin_lab` rebuilds the recording site (ids, the teacher's course).
+
 The server is Python's ``http.server`` (threaded) rather than werkzeug's: a
 reset needs the raw socket (SO_LINGER 0), which the standard handler gives
 directly. werkzeug parses the multipart uploads.
@@ -40,9 +52,13 @@ import re
 import socket
 import struct
 import threading
+import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html import escape as html_escape
+from html import unescape as html_unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -52,6 +68,7 @@ from werkzeug.formparser import parse_form_data
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDINGS = Path(os.environ.get("LMS_BRIDGE_MOODLE_RECORDINGS", ROOT.parent / "shared" / "fixtures" / "moodle-ws"))
+PLUGIN_RECORDINGS = ROOT / "tests" / "sync_plugin" / "recordings"
 
 READS = frozenset(
     {
@@ -104,6 +121,11 @@ def load_recordings() -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(RECORDINGS.glob("*.json"))}
 
 
+def load_plugin_recordings() -> dict[str, dict[str, Any]]:
+    """Return the companion plugin's real answers (a Moodle 4.5 lab site) by file stem."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(PLUGIN_RECORDINGS.glob("*.json"))}
+
+
 def recorded_service() -> tuple[str, ...]:
     """The functions of the token's service on the recording site."""
     info = json.loads((RECORDINGS / "site_info.json").read_text(encoding="utf-8"))["response"]
@@ -137,15 +159,96 @@ def invalid(debuginfo: str) -> WsError:
     )
 
 
-def missing_record(table: str | None = None) -> WsError:
+def missing_record(table: str | None = None, sql: str | None = None) -> WsError:
     if table:
         return WsError(
-            "invalidrecord", f"Can't find data record in database table {table}.", "dml_missing_record_exception"
+            "invalidrecord",
+            f"Can't find data record in database table {table}.",
+            "dml_missing_record_exception",
+            sql,
         )
     return WsError("invalidrecordunknown", "Can't find data record in database.", "dml_missing_record_exception")
 
 
 ACCESS = WsError("accessexception", "Access control exception", "webservice_access_exception")
+
+
+# -- the companion plugin's cartridge handling --------------------------------------------------------
+
+#: How Moodle names the capabilities in ``nopermissions`` messages (English language pack).
+CAPABILITY_NAMES = {
+    "moodle/course:create": "Create courses",
+    "moodle/restore:restorecourse": "Restore courses",
+    "moodle/course:update": "Update course settings",
+    "local/lmsbridge:restorecartridge": "Restore Common Cartridges through the LMS Bridge web service",
+}
+
+
+class CartridgeRefused(Exception):
+    """The restore task's failure message (the plugin's language strings)."""
+
+
+def _plain(html: str) -> str:
+    """``content_to_text`` for the short summaries the fake stores."""
+    return html_unescape(re.sub(r"<[^>]+>", " ", html or "")).strip()
+
+
+def _read_cartridge(
+    filename: str, content: bytes, accept_placeholders: bool
+) -> list[tuple[str, list[tuple[str, str]]]] | None:
+    """Sections (title, [(modname, name), …]) as Moodle's CC converter makes them; None for a placeholder."""
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        if accept_placeholders and not content.startswith(b"PK"):
+            return None
+        raise CartridgeRefused(f'The file "{filename}" is not a ZIP archive, so it is no Common Cartridge.')
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        try:
+            manifest = archive.read("imsmanifest.xml")
+        except KeyError:
+            manifest = b""
+    head = manifest[:4096].decode("utf-8", "replace")
+    if "imsccv1p1" not in head and "xsd/imscc/imscp_v1p1" not in head:
+        version = re.search(r"imsccv(\d+)p(\d+)", head, re.IGNORECASE)
+        if version:
+            raise CartridgeRefused(
+                f'The file "{filename}" is a Common Cartridge {version.group(1)}.{version.group(2)} package. Moodle '
+                "imports Common Cartridge 1.0 and 1.1 only; export or build the cartridge as version 1.1."
+            )
+        raise CartridgeRefused(
+            f'The file "{filename}" is not a Common Cartridge 1.0 or 1.1 package (no imsmanifest.xml with the IMS CC '
+            "1.0/1.1 namespace)."
+        )
+    root = ET.fromstring(manifest)
+    types = {r.get("identifier"): (r.get("type") or "", r.get("href") or "") for r in root.iterfind(".//{*}resource")}
+    top = root.find("{*}organizations/{*}organization/{*}item")
+    outline: list[tuple[str, list[tuple[str, str]]]] = []
+    for module in top.findall("{*}item") if top is not None else []:
+        activities: list[tuple[str, str]] = []
+        _walk_items(module, types, activities)
+        outline.append((module.findtext("{*}title") or "", activities))
+    return outline
+
+
+def _walk_items(parent: ET.Element, types: dict[str | None, tuple[str, str]], out: list[tuple[str, str]]) -> None:
+    for item in parent.findall("{*}item"):
+        title = item.findtext("{*}title") or ""
+        ref = item.get("identifierref")
+        if ref is None:  # a nested module becomes a label, its items follow in the same section
+            out.append(("label", title))
+            _walk_items(item, types, out)
+            continue
+        kind, href = types.get(ref, ("", ""))
+        if kind == "webcontent":
+            modname = "page" if href.lower().endswith((".html", ".htm")) else "resource"
+        elif kind.startswith("imswl_"):
+            modname = "url"
+        elif kind.startswith("imsdt_"):
+            modname = "forum"
+        elif kind.startswith("imsbasiclti_"):
+            modname = "lti"
+        else:
+            modname = "resource"
+        out.append((modname, title))
 
 
 # -- parameter parsing and validation like PHP and external_api ---------------------------------------
@@ -483,7 +586,9 @@ SCHEMAS: dict[str, S] = {
             )
         }
     ),
-    "local_lmsbridge_set_section_names": S({"courseid": INT, "sections": L(S({"section": INT, "name": TXT}))}),
+    "local_lmsbridge_set_section_names": S(
+        {"courseid": INT, "sections": L(S({"section": INT, "name": TXT, "summary": opt("raw")}))}
+    ),
     "local_lmsbridge_restore_cartridge": S(
         {
             "draftitemid": INT,
@@ -611,8 +716,23 @@ class FakeMoodle:
         debug: bool = False,
         uploadfiles: bool = True,
         roles: Mapping[int, str] | None = None,
+        developer_debug: bool = False,
     ) -> None:
         self.recordings = load_recordings()
+        #: like a site showing developer debugging: ``debuginfo`` is also appended to ``message``
+        self.developer_debug = developer_debug
+        #: capabilities the token's user lacks (e.g. "moodle/course:create")
+        self.denied: set[str] = set()
+        #: statuses a restore task answers (one per poll) before cron runs it
+        self.restore_polls: list[str] = []
+        #: False: no cron, restore tasks stay queued until run_restore_tasks()
+        self.cron = True
+        #: True: a draft that is no zip at all restores as an empty cartridge (for tests that upload
+        #: placeholder bytes); False: it fails as in Moodle ("not a ZIP archive")
+        self.accept_placeholder_cartridges = True
+        self.site_info_recording: dict[str, Any] | None = None
+        self.upload_owner = {"contextid": 5, "userid": "2", "author": "Admin User"}
+        self.clock = 1795453977
         self.functions: list[str] = list(functions if functions is not None else (*recorded_service(), *ENGINE_EXTRAS))
         self.not_in_service_answer: dict[str, str] = {}
         self.max_input_vars = max_input_vars
@@ -815,7 +935,10 @@ class FakeMoodle:
         except WsError as error:
             call.outcome = f"error:{error.payload['errorcode']}"
             payload = dict(error.payload)
-            if self.debug and error.debuginfo:
+            if self.developer_debug and error.debuginfo:
+                payload["message"] = f"{payload['message']} ({error.debuginfo})"
+                payload["debuginfo"] = error.debuginfo
+            elif self.debug and error.debuginfo:
                 payload["debuginfo"] = error.debuginfo
             handler.send_json(payload)
             return
@@ -972,14 +1095,14 @@ class FakeMoodle:
                     continue
                 record = {
                     "component": "user",
-                    "contextid": 5,
-                    "userid": "2",
+                    "contextid": self.upload_owner["contextid"],
+                    "userid": self.upload_owner["userid"],
                     "filearea": "draft",
                     "filename": name,
                     "filepath": filepath,
                     "itemid": itemid,
                     "license": "unknown",
-                    "author": "Admin User",
+                    "author": self.upload_owner["author"],
                     "source": f'O:8:"stdClass":1:{{s:6:"source";s:{len(name)}:"{name}";}}',
                     "filesize": len(content),
                 }
@@ -1055,6 +1178,19 @@ class FakeMoodle:
         }
 
     def ws_core_webservice_get_site_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.site_info_recording is not None:
+            info = copy.deepcopy(self.site_info_recording)
+            info["siteurl"] = self.url
+            info["userpictureurl"] = info["userpictureurl"].replace("http://127.0.0.1:8081", self.url)
+            version = next(
+                (f["version"] for f in info["functions"] if f["name"] == "core_webservice_get_site_info"), ""
+            )
+            info["functions"] = [
+                {"name": name, "version": "2026112300" if name.startswith("local_lmsbridge_") else version}
+                for name in self.functions
+            ]
+            info["uploadfiles"] = 1 if self.uploadfiles else 0
+            return info
         info = copy.deepcopy(self.recordings["site_info"]["response"])
         info["sitename"] = "Fake Moodle"
         info["siteurl"] = self.url
@@ -1444,10 +1580,94 @@ class FakeMoodle:
             "linkeverything": 1,
         }
 
+    # -- the companion plugin local_lmsbridge (as its PHP does it) --------------------------------------
+
+    def deny(self, *capabilities: str) -> None:
+        """The token's user loses these capabilities (``nopermissions`` where the PHP requires them)."""
+        with self._lock:
+            self.denied.update(capabilities)
+
+    def allow(self, *capabilities: str) -> None:
+        with self._lock:
+            self.denied.difference_update(capabilities)
+
+    def _require(self, capability: str) -> None:
+        if capability in self.denied:
+            raise WsError(
+                "nopermissions",
+                "Sorry, but you do not currently have permissions to do that "
+                f"({CAPABILITY_NAMES.get(capability, capability)}).",
+                "core\\exception\\required_capability_exception",
+            )
+
+    def _tick(self) -> int:
+        self.clock += 1
+        return self.clock
+
+    def seed_plugin_lab(self) -> FakeMoodle:
+        """Rebuild the recording site of ``tests/sync_plugin/recordings``: its site info, the service
+        "LMS Bridge", developer debugging, the ids, and the teacher's course TEACH1 (id 15) with an
+        Announcements forum (cm 114) and the page "Vorhandene Seite" (cm 115) in section 1."""
+        with self._lock:
+            recorded = load_plugin_recordings()["get_site_info_with_plugin"]["response"]
+            self.site_info_recording = recorded
+            self.functions = [f["name"] for f in recorded["functions"]]
+            self.developer_debug = True
+            self.accept_placeholder_cartridges = False
+            self.upload_owner = {"contextid": 39, "userid": "6", "author": "LMS Bridge"}
+            self.state.next_ids.update({"course": 15, "module": 114, "task": 1})
+            cid = self._plugin_course("Lehrerkurs (Merge-Test)", "TEACH1", 1)
+            self._new_section(cid, 0)
+            self._new_section(cid, 1)
+            self._new_module(cid, self._section_of(cid, 0)["id"], "Announcements", "forum")
+            self._new_module(cid, self._section_of(cid, 1)["id"], "Vorhandene Seite", "page")
+        return self
+
+    def _plugin_course(self, fullname: str, shortname: str, categoryid: int) -> int:
+        """A course record without sections, as ``restore_dbops::create_new_course`` makes it."""
+        cid = self.state.new_id("course")
+        self.state.courses[cid] = {
+            "id": cid,
+            "fullname": fullname,
+            "shortname": shortname,
+            "categoryid": categoryid,
+            "idnumber": "",
+            "summary": "",
+            "summaryformat": 1,
+            "format": "topics",
+            "visible": 0,
+            "contextid": self.state.new_id("context"),
+            "timecreated": self.clock,
+            "timemodified": self.clock,
+        }
+        return cid
+
+    def restore_task(self, taskid: int) -> dict[str, Any]:
+        return self.state.tasks[taskid]
+
+    def run_restore_tasks(self) -> list[int]:
+        """Run every queued restore task now (what cron does); return their ids."""
+        with self._lock:
+            ran = [t for t, task in sorted(self.state.tasks.items()) if task["status"] in {"queued", "running"}]
+            for taskid in ran:
+                self._run_restore(taskid)
+            return ran
+
+    def activities(self, courseid: int) -> list[dict[str, Any]]:
+        """The course's modules as get_restore_status lists them (section by section, in order)."""
+        numbers = {s["id"]: s["section"] for s in self._sections(courseid)}
+        modules = [m for m in self.state.modules.values() if m["course"] == courseid and m["section"] in numbers]
+        modules.sort(key=lambda m: (numbers[m["section"]], m["id"]))
+        return [
+            {"cmid": m["id"], "modname": m["modname"], "name": m["name"], "section": numbers[m["section"]]}
+            for m in modules
+        ]
+
     def ws_local_lmsbridge_set_section_names(self, params: dict[str, Any]) -> dict[str, Any]:
         courseid = params["courseid"]
         if courseid not in self.state.courses:
-            raise missing_record()
+            raise missing_record("context")
+        self._require("moodle/course:update")
         updated, warnings = [], []
         for wanted in params["sections"]:
             try:
@@ -1458,67 +1678,164 @@ class FakeMoodle:
                         "item": "section",
                         "itemid": wanted["section"],
                         "warningcode": "unknownsection",
-                        "message": f"Course {courseid} has no section {wanted['section']}",
+                        "message": f"Course {courseid} has no section {wanted['section']}.",
                     }
                 )
                 continue
             name = wanted["name"].strip()[:255]
-            self.state.sections[section["id"]] = {**section, "name": name or None}
+            changes: dict[str, Any] = {}
+            if (section["name"] or "") != name:
+                changes["name"] = name or None
+            if wanted.get("summary") is not None and section["summary"] != wanted["summary"]:
+                changes["summary"] = wanted["summary"]
+            if changes:
+                self.state.sections[section["id"]] = {**section, **changes}
             updated.append(wanted["section"])
         return {"sections": updated, "warnings": warnings}
 
     def ws_local_lmsbridge_restore_cartridge(self, params: dict[str, Any]) -> dict[str, Any]:
-        if params["draftitemid"] not in self.state.drafts:
-            raise WsError("invaliddraftitemid", "error/invaliddraftitemid")
         courseid = params["courseid"]
-        if courseid == 0:
-            created = self.ws_core_course_create_courses(
-                {
-                    "courses": [
-                        {
-                            "fullname": params["fullname"] or "Cartridge",
-                            "shortname": params["shortname"] or f"cc{len(self.state.tasks)}",
-                            "categoryid": params["categoryid"] or 1,
-                            "numsections": 0,
-                        }
-                    ]
-                }
+        mode = params["mode"] or ("merge" if courseid else "new")
+        if (mode == "new") != (courseid == 0) or mode not in {"new", "merge", "replace"}:
+            raise invalid(
+                f'Mode "{mode}" cannot be used here: use "new" with courseid 0, "merge" or "replace" with an '
+                "existing course."
             )
-            courseid = created[0]["id"]
+        if mode == "new":
+            fullname, shortname = params["fullname"].strip(), params["shortname"].strip()
+            if not params["categoryid"] or not fullname or not shortname:
+                raise invalid("A new course needs categoryid, fullname and shortname.")
+            if params["categoryid"] not in self.state.categories:
+                raise missing_record("course_categories")
+            self._require("moodle/course:create")
+            if any(c["shortname"] == shortname for c in self.state.courses.values()):
+                raise WsError("shortnametaken", f"Short name is already used for another course ({shortname})")
         elif courseid not in self.state.courses:
-            raise missing_record()
+            raise missing_record("context")
+        self._require("moodle/restore:restorecourse")
+        self._require("local/lmsbridge:restorecartridge")
+        files = self.state.drafts.get(params["draftitemid"]) or []
+        if not files:
+            raise WsError(
+                "error:nocartridge",
+                f"The draft area {params['draftitemid']} of the calling user holds no file. Upload the cartridge "
+                "through /webservice/upload.php first and pass the itemid it returns.",
+            )
+        draft = files[-1]  # the PHP takes the newest file of the draft area
+        if mode == "new":
+            courseid = self._plugin_course(fullname, shortname, params["categoryid"])
         taskid = self.state.new_id("task")
         self.state.tasks[taskid] = {
             "taskid": taskid,
             "courseid": courseid,
+            "mode": mode,
             "status": "queued",
+            "message": "",
+            "filename": draft["filename"],
+            "content": draft["content"],
             "draftitemid": params["draftitemid"],
+            "polls": list(self.restore_polls),
+            "timemodified": self._tick(),
         }
         return {"taskid": taskid, "courseid": courseid}
 
     def ws_local_lmsbridge_get_restore_status(self, params: dict[str, Any]) -> dict[str, Any]:
-        task = self.state.tasks.get(params["taskid"])
+        taskid = params["taskid"]
+        task = self.state.tasks.get(taskid)
         if task is None:
-            raise missing_record("local_lmsbridge_restores")
-        if task["status"] == "queued":  # the ad-hoc task runs between two polls
-            self.state.tasks[task["taskid"]] = task = {**task, "status": "done"}
-        sections = (
-            [
-                {"section": s["section"], "name": s["name"] or "", "summary": s["summary"]}
+            raise missing_record(
+                "local_lmsbridge_restores",
+                f"SELECT * FROM {{local_lmsbridge_restores}} WHERE id = ?\n[array (\n  0 => {taskid},\n)]",
+            )
+        self._require("local/lmsbridge:restorecartridge")
+        if task["status"] in {"queued", "running"}:
+            if task["polls"]:
+                status = task["polls"].pop(0)
+                if status != task["status"]:
+                    task.update(status=status, timemodified=self._tick())
+            elif self.cron:
+                self._run_restore(taskid)
+        task = self.state.tasks[taskid]
+        done = task["status"] == "done" and task["courseid"] in self.state.courses
+        return {
+            "taskid": taskid,
+            "status": task["status"],
+            "message": task["message"],
+            "courseid": task["courseid"],
+            "timemodified": task["timemodified"],
+            "sections": [
+                {"section": s["section"], "name": s["name"] or "", "summary": _plain(s["summary"])}
                 for s in self._sections(task["courseid"])
             ]
-            if task["status"] == "done"
-            else []
-        )
-        return {
-            "taskid": task["taskid"],
-            "status": task["status"],
-            "message": "",
-            "courseid": task["courseid"],
-            "timemodified": 1795344900,
-            "sections": sections,
-            "activities": [],
+            if done
+            else [],
+            "activities": self.activities(task["courseid"]) if done else [],
         }
+
+    def _run_restore(self, taskid: int) -> None:
+        """The ad-hoc task: convert the cartridge and restore it, or record why not."""
+        task = dict(self.state.tasks[taskid])
+        try:
+            outline = _read_cartridge(task["filename"], task["content"], self.accept_placeholder_cartridges)
+        except CartridgeRefused as refused:
+            message = str(refused)
+            if task["mode"] == "new" and task["courseid"] in self.state.courses:
+                self._delete_course(task["courseid"])
+                task["courseid"] = 0
+                message = message.rstrip(". ") + ". The empty course created for this restore was deleted again."
+            task.update(status="failed", message=message, content=b"", timemodified=self._tick())
+            self.state.tasks[taskid] = task
+            return
+        courseid = task["courseid"]
+        if outline is not None:
+            self._restore_outline(courseid, task["mode"], outline)
+            self._unique_names(courseid)
+            message = (
+                f"Restore finished: the course has {len(self._sections(courseid))} sections and "
+                f"{len(self.activities(courseid))} activities."
+            )
+        else:  # a placeholder upload: nothing to restore
+            message = ""
+        task.update(status="done", message=message, content=b"", timemodified=self._tick())
+        self.state.tasks[taskid] = task
+
+    def _restore_outline(self, courseid: int, mode: str, outline: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        if mode == "replace":  # restore_dbops::delete_course_content: modules and sections go
+            for mid in [m for m, mod in self.state.modules.items() if mod["course"] == courseid]:
+                del self.state.modules[mid]
+            for sid in [s["id"] for s in self._sections(courseid)]:
+                del self.state.sections[sid]
+        for number, (title, activities) in enumerate(outline):
+            try:
+                section = self._section_of(courseid, number)
+            except StopIteration:
+                section = self._new_section(courseid, number)
+            if not section["summary"]:  # an existing section keeps its own summary and name
+                section = self.state.sections[section["id"]] = {**section, "summary": f"<p>{html_escape(title)}</p>"}
+            for modname, name in activities:
+                self._new_module(courseid, section["id"], name, modname)
+
+    def _unique_names(self, courseid: int) -> None:
+        """``restore_dbops::calculate_course_names``: the plugin passes the course's own names as the restore's
+        course settings, and Moodle appends " copy N" / "_N" while another course has the full or short name."""
+        course = self.state.courses[courseid]
+        others = [c for c in self.state.courses.values() if c["id"] != courseid]
+        counter = 0
+        while True:
+            full_sfx, short_sfx = (f" copy {counter}", f"_{counter}") if counter else ("", "")
+            fullname = course["fullname"][: 254 - len(full_sfx)] + full_sfx
+            shortname = course["shortname"][: 100 - len(short_sfx)] + short_sfx
+            if not any(c["fullname"] == fullname or c["shortname"] == shortname for c in others):
+                break
+            counter += 1
+        self.state.courses[courseid] = {**course, "fullname": fullname, "shortname": shortname}
+
+    def _delete_course(self, courseid: int) -> None:
+        self.state.courses.pop(courseid, None)
+        for sid in [s["id"] for s in self._sections(courseid)]:
+            del self.state.sections[sid]
+        for mid in [m for m, mod in self.state.modules.items() if mod["course"] == courseid]:
+            del self.state.modules[mid]
 
     # groups
 
