@@ -415,11 +415,12 @@ def _course(client: MoodleClient, course_id: int) -> Any:
 
 
 def _check_names(client: MoodleClient, report: DeliveryReport) -> None:
-    """Warn when Moodle's restore renamed the course (it does when another course has the same full name).
+    """Warn when the new course does not carry the names asked for.
 
-    Moodle's restore gives the course unique names (``restore_dbops::calculate_course_names``):
-    when any other course of the site has the same full name or short name, it appends
-    " copy 1" and "_1". Seen only when the token may call ``core_course_get_courses_by_field``.
+    Moodle's restore gives a new course unique names (``restore_dbops::calculate_course_names``:
+    " copy 1" / "_1" when another course has the same full or short name); the companion
+    plugin writes the requested names back since 0.1.1, so this fires only with 0.1.0.
+    Seen only when the token may call ``core_course_get_courses_by_field``.
     """
     if not (report.fullname and report.shortname and report.course_id):
         return
@@ -431,8 +432,8 @@ def _check_names(client: MoodleClient, report: DeliveryReport) -> None:
     report.renamed_to = f"{after.fullname} ({after.shortname})"
     report.warnings.append(
         f"Moodle's restore renamed the course from {report.fullname!r} ({report.shortname}) to {after.fullname!r} "
-        f"({after.shortname}) because another course of the site has the same full or short name; rename it in "
-        "the course settings if needed"
+        f"({after.shortname}) because another course of the site has the same full or short name; update the "
+        "companion plugin to 0.1.1 or later, or rename the course in its settings"
     )
 
 

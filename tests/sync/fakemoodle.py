@@ -34,7 +34,12 @@ The task reads the uploaded cartridge like Moodle's converter: a zip with a CC
 1.0/1.1 manifest becomes sections (one per top-level module, the title only as
 summary) and activities (page, resource, url, forum, lti, label); anything else
 fails with the plugin's messages (not a zip, CC 1.3, no cartridge), and a failed
-new course is deleted again. Capabilities can be taken away (:meth:`deny`);
+new course is deleted again. A new course keeps the requested names although
+Moodle's restore renames it when another course has the same full or short name
+(the plugin writes them back since 0.1.1; ``plugin_keeps_course_names = False``
+plays 0.1.0, which left " copy N" / "_N"); merge and replace never touch the
+names (the plugin's restores do not overwrite the course settings).
+Capabilities can be taken away (:meth:`deny`);
 :meth:`seed_plugin_lab` rebuilds the recording site (ids, the teacher's course).
 
 The server is Python's ``http.server`` (threaded) rather than werkzeug's: a
@@ -65,6 +70,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.formparser import parse_form_data
+
+from moodle_sync.plugin import plugin_version
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDINGS = Path(os.environ.get("LMS_BRIDGE_MOODLE_RECORDINGS", ROOT.parent / "shared" / "fixtures" / "moodle-ws"))
@@ -730,6 +737,8 @@ class FakeMoodle:
         #: True: a draft that is no zip at all restores as an empty cartridge (for tests that upload
         #: placeholder bytes); False: it fails as in Moodle ("not a ZIP archive")
         self.accept_placeholder_cartridges = True
+        #: False: plays local_lmsbridge 0.1.0, whose new courses kept the names Moodle's restore made unique
+        self.plugin_keeps_course_names = True
         self.site_info_recording: dict[str, Any] | None = None
         self.upload_owner = {"contextid": 5, "userid": "2", "author": "Admin User"}
         self.clock = 1795453977
@@ -1186,7 +1195,7 @@ class FakeMoodle:
                 (f["version"] for f in info["functions"] if f["name"] == "core_webservice_get_site_info"), ""
             )
             info["functions"] = [
-                {"name": name, "version": "2026112300" if name.startswith("local_lmsbridge_") else version}
+                {"name": name, "version": self._plugin_version() if name.startswith("local_lmsbridge_") else version}
                 for name in self.functions
             ]
             info["uploadfiles"] = 1 if self.uploadfiles else 0
@@ -1789,7 +1798,11 @@ class FakeMoodle:
         courseid = task["courseid"]
         if outline is not None:
             self._restore_outline(courseid, task["mode"], outline)
-            self._unique_names(courseid)
+            if task["mode"] == "new":  # merge/replace: no overwrite_conf, so Moodle leaves the course record alone
+                requested = self.state.courses[courseid]
+                self._unique_names(courseid)
+                if self.plugin_keeps_course_names:
+                    self._keep_names(courseid, requested)
             message = (
                 f"Restore finished: the course has {len(self._sections(courseid))} sections and "
                 f"{len(self.activities(courseid))} activities."
@@ -1816,8 +1829,9 @@ class FakeMoodle:
                 self._new_module(courseid, section["id"], name, modname)
 
     def _unique_names(self, courseid: int) -> None:
-        """``restore_dbops::calculate_course_names``: the plugin passes the course's own names as the restore's
-        course settings, and Moodle appends " copy N" / "_N" while another course has the full or short name."""
+        """``restore_dbops::calculate_course_names`` (run for a new course): the plugin passes the course's own
+        names as the restore's course settings, and Moodle appends " copy N" / "_N" while another course has
+        the full or short name."""
         course = self.state.courses[courseid]
         others = [c for c in self.state.courses.values() if c["id"] != courseid]
         counter = 0
@@ -1829,6 +1843,18 @@ class FakeMoodle:
                 break
             counter += 1
         self.state.courses[courseid] = {**course, "fullname": fullname, "shortname": shortname}
+
+    def _keep_names(self, courseid: int, before: dict[str, Any]) -> None:
+        """The plugin (0.1.1) after the restore: the names from before it again, the short name only while
+        no other course has it."""
+        course = self.state.courses[courseid]
+        names = {"fullname": before["fullname"]}
+        if not any(c["shortname"] == before["shortname"] for c in self.state.courses.values() if c["id"] != courseid):
+            names["shortname"] = before["shortname"]
+        self.state.courses[courseid] = {**course, **names}
+
+    def _plugin_version(self) -> str:
+        return plugin_version()["version"] if self.plugin_keeps_course_names else "2026112300"
 
     def _delete_course(self, courseid: int) -> None:
         self.state.courses.pop(courseid, None)

@@ -346,9 +346,29 @@ def test_the_same_new_course_twice_is_refused_by_moodle_and_names_the_course(
     assert sum(1 for c in fake.state.courses.values() if c["shortname"] == "MK7-OER") == 1
 
 
-def test_moodle_renames_a_course_whose_full_name_another_course_has_and_the_report_says_so(
+def test_a_new_course_keeps_its_names_when_another_course_has_the_same_full_name(
     fake: FakeMoodle, client: MoodleClient, cartridge: Path
 ) -> None:
+    # Moodle's restore appends " copy 1" / "_1" here; local_lmsbridge 0.1.1 writes the names back (lab-proven).
+    fake.add_functions("core_course_get_courses_by_field")
+    first = deliver(client, cartridge, new_course=NewCourse(1, "Lehrerkurs (Merge-Test)", "MK7-A"))  # TEACH1's
+    course = fake.state.courses[first.course_id]
+    assert (course["fullname"], course["shortname"]) == ("Lehrerkurs (Merge-Test)", "MK7-A")
+    assert first.renamed_to == "" and not any("renamed the course" in w for w in first.warnings)
+    again = deliver(client, cartridge, course_id=first.course_id)  # replace leaves the names alone
+    assert again.renamed_to == "" and again.state is DeliveryState.DONE
+    assert (fake.state.courses[first.course_id]["fullname"], fake.state.courses[first.course_id]["shortname"]) == (
+        "Lehrerkurs (Merge-Test)",
+        "MK7-A",
+    )
+    with pytest.raises(AlreadyExists):  # the short name stays taken: the plugin's guard holds again
+        deliver(client, cartridge, new_course=NewCourse(1, "Lehrerkurs (Merge-Test)", "MK7-A"))
+
+
+def test_the_report_says_so_when_moodle_renamed_the_course(
+    fake: FakeMoodle, client: MoodleClient, cartridge: Path
+) -> None:
+    fake.plugin_keeps_course_names = False  # local_lmsbridge 0.1.0: the names Moodle's restore made unique stay
     fake.add_functions("core_course_get_courses_by_field")
     first = deliver(client, cartridge, new_course=NewCourse(1, "Lehrerkurs (Merge-Test)", "MK7-A"))  # TEACH1's
     course = fake.state.courses[first.course_id]

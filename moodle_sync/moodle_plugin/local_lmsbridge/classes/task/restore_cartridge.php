@@ -192,6 +192,7 @@ class restore_cartridge extends \core\task\adhoc_task {
         } finally {
             $rc->destroy();
         }
+        $this->keep_course_names($course);
 
         $modinfo = get_fast_modinfo($restore->courseid);
         $message = get_string('status:done', 'local_lmsbridge', [
@@ -202,6 +203,42 @@ class restore_cartridge extends \core\task\adhoc_task {
             $message .= ' ' . get_string('status:warnings', 'local_lmsbridge', implode(' ', $warnings));
         }
         return $message;
+    }
+
+    /**
+     * Give the course back the names it had before the restore.
+     *
+     * Moodle's restore passes the names through restore_dbops::calculate_course_names(), which appends
+     * " copy N" and "_N" while another course has the same full or short name: a new course would lose the
+     * names the caller asked for. Merge and replace change the course record only with overwrite_conf, which
+     * stays off here (a converted plan gets no site defaults); checked all the same.
+     * Like the restore, which wrote them, this writes the course record and rebuilds the caches; no
+     * course_updated event, whose observers would e.g. add the news forum before the course is first viewed.
+     *
+     * @param stdClass $before the course record from before the restore
+     */
+    private function keep_course_names(stdClass $before): void {
+        global $DB;
+
+        $after = $DB->get_record('course', ['id' => $before->id], 'id, fullname, shortname', MUST_EXIST);
+        $names = [];
+        foreach (['fullname', 'shortname'] as $field) {
+            if ($after->$field !== $before->$field) {
+                $names[$field] = $before->$field;
+            }
+        }
+        if (isset($names['shortname']) && $DB->record_exists_select('course', 'shortname = ? AND id <> ?',
+                [$before->shortname, $before->id])) {
+            // Taken by another course meanwhile: keep the unique short name the restore chose.
+            unset($names['shortname']);
+        }
+        if (!$names) {
+            return;
+        }
+        $DB->update_record('course', (object) (['id' => $before->id, 'timemodified' => time()] + $names));
+        rebuild_course_cache($before->id, true);
+        \cache_helper::purge_by_event('changesincourse');
+        mtrace("LMS Bridge: course {$before->id} keeps its names: " . implode(' / ', $names));
     }
 
     /**
