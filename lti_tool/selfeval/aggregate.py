@@ -74,10 +74,11 @@ __all__ = [
 # -- the answer table (the migration follows this shape) ---------------------
 
 from lti_tool.db import Base  # noqa: E402
-from lti_tool.selfeval.models import SelfevalAnswer  # noqa: E402
+from lti_tool.selfeval.models import SUBMITTED, SelfevalAnswer, SelfevalResponse  # noqa: E402
 
 metadata = Base.metadata
 selfeval_answer: Table = SelfevalAnswer.__table__  # type: ignore[assignment]
+selfeval_response: Table = SelfevalResponse.__table__  # type: ignore[assignment]
 
 
 # -- plain data ---------------------------------------------------------------
@@ -316,15 +317,26 @@ def aggregate_sql(
     round_id: int,
     policy: PrivacyPolicy | None = None,
     criteria: Mapping[str, Sequence[str]] | None = None,
+    *,
+    skip_drafts: bool = False,
 ) -> Report:
     """The database counts (two ``GROUP BY`` queries over covering indexes);
     Python only adds the integer counts up the four levels and applies the
-    privacy rules. Cost in Python: O(schools × groups × items × scale values)."""
+    privacy rules. Cost in Python: O(schools × groups × items × scale values).
+
+    ``skip_drafts``: leave out the answers of responses not yet submitted (the
+    caller checks cheaply whether there are any; without drafts the queries
+    stay index-only scans)."""
     policy = policy or PrivacyPolicy()
     a = selfeval_answer.c
+    where = [a.round_id == round_id]
+    if skip_drafts:
+        r = selfeval_response.c
+        where.append(a.respondent_key.not_in(
+            select(r.respondent_key).where(r.round_id == round_id, r.status != SUBMITTED)))
     cell_counts = (
         select(a.school_id, a.group_id, a.item_id, a.value, func.count().label("n"))
-        .where(a.round_id == round_id)
+        .where(*where)
         .group_by(a.school_id, a.group_id, a.item_id, a.value)
     )
     respondents = (
@@ -333,7 +345,7 @@ def aggregate_sql(
             a.group_id,
             func.count(case((a.value.is_not(None), a.respondent_key)).distinct()).label("n"),
         )
-        .where(a.round_id == round_id)
+        .where(*where)
         .group_by(a.school_id, a.group_id)
     )
     cells: dict[tuple[Any, Any, str], _Counts] = defaultdict(_Counts)
