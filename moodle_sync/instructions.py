@@ -115,65 +115,55 @@ def restore_instructions(
             "nicht löschen, er macht die Namensnennung sichtbar.",
             "Die Beschriftungen können je nach Sprachpaket und Design leicht abweichen.",
         ]
-        if lms == "logineo":
-            notes.append(
-                "LOGINEO NRW LMS ist Moodle; jede Schule hat eine eigene Instanz. Fehlt „Wiederherstellen“, hat "
-                "die Schul-Administration es für Lehrkräfte nicht freigegeben – bitte dort nachfragen."
-            )
-        if section_titles:
-            notes.append(_sections_line(section_titles, lang))
-        return Route(
-            "restore",
-            lms,
-            lang,
+        logineo = (
+            "LOGINEO NRW LMS ist Moodle; jede Schule hat eine eigene Instanz. Fehlt „Wiederherstellen“, hat "
+            "die Schul-Administration es für Lehrkräfte nicht freigegeben – bitte dort nachfragen."
+        )
+        title, intro = (
             f"Die Sammlung in {name} wiederherstellen",
             "So kommt die Sammlung ohne Zusatz-Plugin als vollständiger Kurs in "
             f"{name}: als Common-Cartridge-Datei, die eine Lehrkraft wiederherstellt.",
-            tuple(steps),
-            tuple(notes),
         )
-    steps = [
-        f"Download “{filename}” (Common Cartridge 1.1) with the link on this page.",
-        "Open the course the collection should go into – preferably a new, empty course. You need the teacher role "
-        "there (the right to restore courses).",
-        "In the course navigation click “More”, then “Course reuse”.",
-        "In the menu at the top left choose “Restore”.",
-        f"Drop “{filename}” into “Upload a backup file” (or use “Choose a file…”) and click “Restore”.",
-        "Step “Confirm”: Moodle shows the format “IMS Common Cartridge 1.1”. Click “Next”.",
-        "Step “Destination”: choose “Restore into this course” with “Merge the backup course into this course” (an "
-        "empty course) or – to replace an earlier delivery – “Delete the contents of this course and then "
-        "restore”. Or “Restore as a new course” and pick a category. Then “Next”.",
-        "Steps “Settings” and “Schema”: change nothing, “Next” each time.",
-        "Step “Review”: “Perform restore”, then “Continue” on the “Complete” page.",
-        "Moodle makes a section of every module of the collection but shows its title only as the section "
-        "description. Switch on “Edit mode” at the top right and give every section its title (edit the "
-        "section); you may empty the description that only repeats the title.",
-    ]
-    notes = [
-        "Moodle reads Common Cartridge 1.0 and 1.1 only – use the 1.1 file, not 1.3.",
-        "“Merge” adds: merging the same collection twice gives every activity twice. To deliver again choose "
-        "“Delete the contents of this course and then restore” (enrolments stay).",
-        "Section 0 “About this collection” holds the overview and every licence line (TULLU) – please keep it, it "
-        "makes the attribution visible.",
-        "Labels may differ slightly with the language pack and the theme.",
-    ]
-    if lms == "logineo":
-        notes.append(
+    else:
+        steps = [
+            f"Download “{filename}” (Common Cartridge 1.1) with the link on this page.",
+            "Open the course the collection should go into – preferably a new, empty course. You need the teacher role "
+            "there (the right to restore courses).",
+            "In the course navigation click “More”, then “Course reuse”.",
+            "In the menu at the top left choose “Restore”.",
+            f"Drop “{filename}” into “Upload a backup file” (or use “Choose a file…”) and click “Restore”.",
+            "Step “Confirm”: Moodle shows the format “IMS Common Cartridge 1.1”. Click “Next”.",
+            "Step “Destination”: choose “Restore into this course” with “Merge the backup course into this course” (an "
+            "empty course) or – to replace an earlier delivery – “Delete the contents of this course and then "
+            "restore”. Or “Restore as a new course” and pick a category. Then “Next”.",
+            "Steps “Settings” and “Schema”: change nothing, “Next” each time.",
+            "Step “Review”: “Perform restore”, then “Continue” on the “Complete” page.",
+            "Moodle makes a section of every module of the collection but shows its title only as the section "
+            "description. Switch on “Edit mode” at the top right and give every section its title (edit the "
+            "section); you may empty the description that only repeats the title.",
+        ]
+        notes = [
+            "Moodle reads Common Cartridge 1.0 and 1.1 only – use the 1.1 file, not 1.3.",
+            "“Merge” adds: merging the same collection twice gives every activity twice. To deliver again choose "
+            "“Delete the contents of this course and then restore” (enrolments stay).",
+            "Section 0 “About this collection” holds the overview and every licence line (TULLU) – please keep it, it "
+            "makes the attribution visible.",
+            "Labels may differ slightly with the language pack and the theme.",
+        ]
+        logineo = (
             "LOGINEO NRW LMS is Moodle, one site per school. If “Restore” is missing, the school's administrators "
             "have not allowed it for teachers – please ask them."
         )
+        title, intro = (
+            f"Restore the collection in {name}",
+            f"Without the companion plugin the collection gets into {name} as a Common Cartridge file a teacher "
+            "restores as a whole course.",
+        )
+    if lms == "logineo":
+        notes.append(logineo)
     if section_titles:
         notes.append(_sections_line(section_titles, lang))
-    return Route(
-        "restore",
-        lms,
-        lang,
-        f"Restore the collection in {name}",
-        f"Without the companion plugin the collection gets into {name} as a Common Cartridge file a teacher "
-        "restores as a whole course.",
-        tuple(steps),
-        tuple(notes),
-    )
+    return Route("restore", lms, lang, title, intro, tuple(steps), tuple(notes))
 
 
 def _course_importer(lang: str, filename: str) -> Route:

@@ -32,7 +32,6 @@ import logging
 import re
 import secrets
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -54,7 +53,7 @@ from lti_tool.oer.store import nodes_of, to_model
 from lti_tool.sync import jobs
 from lti_tool.sync.access import target_of
 from lti_tool.sync.models import ACTIVE, DONE, FAILED, QUEUED, RUNNING, SyncMapping, SyncRun, SyncTarget
-from lti_tool.sync.service import SyncRefused, client_for, run_preflight, scrub, token_of
+from lti_tool.sync.service import SyncRefused, client_for, released_on_error, run_preflight, scrub, token_of
 from lti_tool.sync.store import LOCK_TTL, QUEUED_TTL, DbTargetLock
 from lti_tool.workspaces import activity
 from lti_tool.workspaces.access import Viewer, viewer
@@ -107,9 +106,6 @@ STEP_LABELS = {
     "report": _l("reading what arrived"),
 }
 LMS_LABELS = {"moodle": _l("Moodle"), "logineo": _l("LOGINEO NRW LMS"), "itslearning": _l("itslearning")}
-
-_threads: dict[int, threading.Thread] = {}
-
 
 class DeliveryRefused(Exception):
     """A delivery request is refused (400 unless ``status`` says otherwise); ``message`` is for the page."""
@@ -271,7 +267,7 @@ def start_delivery(
         report["follow_up_of"] = follow_up_of.id
         report["delivery"] = (follow_up_of.report or {}).get("delivery")
         report["request"] = (follow_up_of.report or {}).get("request") or request_data
-    try:
+    with released_on_error(s, lock, target.id, holder):
         run = SyncRun(
             target_id=target.id,
             mode=DELIVER_MODE,
@@ -284,10 +280,6 @@ def start_delivery(
         )
         s.add(run)
         s.commit()
-    except Exception:
-        s.rollback()
-        lock.release(target.id, holder)
-        raise
     return run
 
 
@@ -313,7 +305,7 @@ def execute_delivery(
     report = dict(run.report or {})
     lock = DbTargetLock(get_database().sessions)
     if not lock.acquire(target.id, run.lock_holder, ttl=LOCK_TTL):
-        _finish(s, run, FAILED, "another run took this target over before the delivery could start; start it again")
+        jobs.finish(s, run, FAILED, "another run took this target over before the delivery could start; start it again")
         return run
     run.status, run.started_at, run.progress_done, run.progress_total = RUNNING, utcnow(), 0, 100
     run.message = "building the cartridge"
@@ -382,7 +374,7 @@ def execute_delivery(
         run.report_text = scrub(result.render(), token)
         run.progress_done = 100
         status, message = _outcome(result)
-        _finish(s, run, status, message)
+        jobs.finish(s, run, status, message)
         if result.state is DeliveryState.DONE:
             activity.record(
                 target.network_id,
@@ -403,7 +395,7 @@ def execute_delivery(
         elif not isinstance(error, SyncError | SyncRefused | DeliveryRefused):
             log.error("delivery run %s failed unexpectedly: %s", run_id, type(error).__name__, exc_info=error)
         run.report = report
-        _finish(s, run, FAILED, scrub(_readable(error), token))
+        jobs.finish(s, run, FAILED, scrub(_readable(error), token))
     finally:
         lock.release(target.id, run.lock_holder)
         if path is not None:
@@ -452,74 +444,24 @@ def _readable(error: BaseException) -> str:
     return f"unexpected error ({type(error).__name__}); the tool's log has the details"
 
 
-def _finish(s: Session, run: SyncRun, status: str, message: str) -> None:
-    run.status, run.message, run.finished_at = status, message[:2000], utcnow()
-    s.commit()
-
-
 def dispatch(app: Flask, run_id: int) -> str:
     """Start a queued delivery in the background: RQ with LMS_BRIDGE_REDIS_URL, else a thread."""
-    if jobs.backend_for(app) == "rq":
-        try:
-            connection = jobs.redis_connection(bridge(app).settings.redis_url)
-            try:
-                jobs.queue(connection).enqueue(
-                    "lti_tool.oer.delivery.run_job",
-                    run_id,
-                    job_id=f"lms-bridge-oer-delivery-{run_id}",
-                    job_timeout=int(TIMEOUT) + 600,
-                    result_ttl=7 * 86400,
-                    failure_ttl=30 * 86400,
-                    description=f"OER delivery run {run_id}",
-                )
-            finally:
-                connection.close()
-        except Exception as error:  # Redis down: the run fails visibly instead of waiting forever
-            log.warning("delivery run %s could not be queued: %s", run_id, type(error).__name__)
-            with app.app_context():
-                s = db_session()
-                run = s.get(SyncRun, run_id)
-                if run is not None and run.status == QUEUED:
-                    _finish(s, run, FAILED, "could not queue the run: Redis (LMS_BRIDGE_REDIS_URL) does not answer")
-                    DbTargetLock(get_database().sessions).release(run.target_id, run.lock_holder)
-        return "rq"
+    return jobs.dispatch_run(app, run_id, execute_delivery, enqueue=_enqueue, logger=log, what="delivery run",
+                             thread_name=f"oer-delivery-{run_id}")
 
-    def main() -> None:
-        with app.app_context():
-            try:
-                execute_delivery(run_id)
-            except Exception:  # execute_delivery records failures itself; this is the database failing
-                log.exception("delivery run %s could not be carried out", run_id)
 
-    thread = threading.Thread(target=main, name=f"oer-delivery-{run_id}", daemon=True)
-    _threads[run_id] = thread
-    thread.start()
-    return "thread"
+def _enqueue(app: Flask, run_id: int) -> str:
+    return jobs.enqueue_job(app, "lti_tool.oer.delivery.run_job", run_id, job_id=f"lms-bridge-oer-delivery-{run_id}",
+                            timeout=int(TIMEOUT) + 600, description=f"OER delivery run {run_id}")
 
 
 def run_job(run_id: int) -> str:
     """RQ entry point (``lms-bridge worker``): builds its own app from the environment."""
-    from lti_tool import create_app
-
-    app = create_app()
-    try:
-        with app.app_context():
-            run = execute_delivery(run_id)
-            return run.status if run is not None else "not queued"
-    finally:
-        bridge(app).db.engine.dispose()
+    return jobs.run_in_worker(execute_delivery, run_id)
 
 
-def wait(run_id: int, timeout: float = 120.0) -> bool:
-    """Join the thread of an in-process delivery (tests); True when it ended."""
-    thread = _threads.get(run_id)
-    if thread is None:
-        return True
-    thread.join(timeout)
-    if not thread.is_alive():
-        _threads.pop(run_id, None)
-        return True
-    return False
+#: Joins the thread of an in-process delivery (tests): deliveries are ``sync_run`` rows, one registry serves both.
+wait = jobs.wait
 
 
 # -- pages ----------------------------------------------------------------------------------------------

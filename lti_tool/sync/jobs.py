@@ -13,6 +13,10 @@ finds every object by its key again).
 * ``LMS_BRIDGE_REDIS_URL`` set: RQ queue ``lms-bridge``; ``lms-bridge worker``
   runs :func:`run_job`, which builds its own app with ``create_app()``.
 * otherwise: a daemon thread of this process (see :func:`_start_thread`).
+
+Other kinds of run kept in ``sync_run`` (OER deliveries) go the same ways
+through :func:`dispatch_run`, :func:`enqueue_job` and :func:`run_in_worker`
+with their own work function; :func:`wait` joins the thread of any of them.
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ def execute(run_id: int, *, on_progress: Progress | None = None) -> SyncRun | No
     sessions = get_database().sessions
     lock = DbTargetLock(sessions)
     if not lock.acquire(target.id, run.lock_holder, ttl=LOCK_TTL):
-        _finish(s, run, FAILED, "another sync took this target over before this run could start; run it again")
+        finish(s, run, FAILED, "another sync took this target over before this run could start; run it again")
         return run
     run.status, run.started_at, run.message = RUNNING, utcnow(), "reading the site"
     s.commit()
@@ -135,8 +139,8 @@ def execute(run_id: int, *, on_progress: Progress | None = None) -> SyncRun | No
             if report is None:
                 changes = len(result.plan.changes)
                 run.progress_done = run.progress_total = 0
-                _finish(s, run, DONE, f"plan ready: {changes} change(s)" if changes else
-                        "nothing to do: Moodle matches the network")
+                finish(s, run, DONE, f"plan ready: {changes} change(s)" if changes else
+                       "nothing to do: Moodle matches the network")
             else:
                 run.report = report.to_dict()
                 run.report_text = scrub(report.render(), token)
@@ -152,20 +156,21 @@ def execute(run_id: int, *, on_progress: Progress | None = None) -> SyncRun | No
                 # the managers' news on the overview: committed together with the run's result
                 activity.record(target.network_id, run.requested_by, "sync.applied", target.name,
                                 f"/sync/networks/{target.network_id}/runs/{run.id}", audience="roles:manager")
-                _finish(s, run, status, message)
+                finish(s, run, status, message)
     except Exception as error:  # every failure ends as a readable run, never as a stack trace on the page
         s.rollback()
         if not isinstance(error, SyncError | SyncRefused | LookupError):
             log.error("sync run %s failed unexpectedly: %s", run_id, type(error).__name__, exc_info=error)
         else:
             log.info("sync run %s failed: %s", run_id, type(error).__name__)
-        _finish(s, current, FAILED, scrub(readable(error), token))
+        finish(s, current, FAILED, scrub(readable(error), token))
     finally:
         lock.release(target.id, current.lock_holder)
     return current
 
 
-def _finish(s: Any, run: SyncRun, status: str, message: str) -> None:
+def finish(s: Any, run: SyncRun, status: str, message: str) -> None:
+    """End a run with a status and a one-line message (cut to the column's length)."""
     run.status, run.message, run.finished_at = status, message[:2000], utcnow()
     s.commit()
 
@@ -179,22 +184,38 @@ def backend_for(app: Flask) -> str:
 
 def dispatch(app: Flask, run_id: int) -> str:
     """Start a queued (committed) run in the background; return the backend used."""
+    return dispatch_run(app, run_id, execute, enqueue=enqueue, logger=log, what="sync run",
+                        thread_name=f"sync-run-{run_id}")
+
+
+def dispatch_run(app: Flask, run_id: int, work: Callable[[int], object], *, enqueue: Callable[[Flask, int], object],
+                 logger: logging.Logger, what: str, thread_name: str) -> str:
+    """Start a queued run of any kind: ``enqueue`` hands it to RQ, else ``work(run_id)`` runs in a thread.
+
+    ``work`` carries out the run inside an app context and records its own
+    failures; ``what`` ("sync run") names the run in ``logger``'s lines.
+    """
     if backend_for(app) == "rq":
         try:
             enqueue(app, run_id)
         except Exception as error:  # Redis down: the run fails visibly instead of waiting forever
-            log.warning("sync run %s could not be queued: %s", run_id, type(error).__name__)
-            with app.app_context():
-                s = db_session()
-                run = s.get(SyncRun, run_id)
-                if run is not None and run.status == QUEUED:
-                    target = s.get(SyncTarget, run.target_id)
-                    _finish(s, run, FAILED, "could not queue the run: Redis (LMS_BRIDGE_REDIS_URL) does not answer")
-                    if target is not None:
-                        DbTargetLock(get_database().sessions).release(target.id, run.lock_holder)
+            logger.warning("%s %s could not be queued: %s", what, run_id, type(error).__name__)
+            _fail_unqueued(app, run_id)
         return "rq"
-    _start_thread(app, run_id)
+    _start_thread(app, run_id, work, logger=logger, what=what, name=thread_name)
     return "thread"
+
+
+def _fail_unqueued(app: Flask, run_id: int) -> None:
+    """End a run that RQ did not take, and free its target."""
+    with app.app_context():
+        s = db_session()
+        run = s.get(SyncRun, run_id)
+        if run is not None and run.status == QUEUED:
+            target = s.get(SyncTarget, run.target_id)
+            finish(s, run, FAILED, "could not queue the run: Redis (LMS_BRIDGE_REDIS_URL) does not answer")
+            if target is not None:
+                DbTargetLock(get_database().sessions).release(target.id, run.lock_holder)
 
 
 def redis_connection(url: str) -> Any:
@@ -210,12 +231,18 @@ def queue(connection: Any, name: str = QUEUE) -> Any:
 
 
 def enqueue(app: Flask, run_id: int) -> str:
+    return enqueue_job(app, "lti_tool.sync.jobs.run_job", run_id,
+                       job_id=f"lms-bridge-sync-run-{run_id}-{secrets.token_hex(4)}",
+                       timeout=JOB_TIMEOUT, description=f"LMS sync run {run_id}")
+
+
+def enqueue_job(app: Flask, entry: str, run_id: int, *, job_id: str, timeout: int, description: str) -> str:
+    """Put ``entry(run_id)`` (a dotted path) on the ``lms-bridge`` queue; return the job's id."""
     connection = redis_connection(bridge(app).settings.redis_url)
     try:
         job = queue(connection).enqueue(
-            "lti_tool.sync.jobs.run_job", run_id, job_id=f"lms-bridge-sync-run-{run_id}-{secrets.token_hex(4)}",
-            job_timeout=JOB_TIMEOUT, result_ttl=7 * 86400, failure_ttl=30 * 86400,
-            description=f"LMS sync run {run_id}",
+            entry, run_id, job_id=job_id, job_timeout=timeout, result_ttl=7 * 86400, failure_ttl=30 * 86400,
+            description=description,
         )
         return str(job.id)
     finally:
@@ -224,22 +251,28 @@ def enqueue(app: Flask, run_id: int) -> str:
 
 def run_job(run_id: int) -> str:
     """RQ entry point: a worker process builds its own app from the environment (``LMS_BRIDGE_*``)."""
+    return run_in_worker(execute, run_id)
+
+
+def run_in_worker(work: Callable[[int], SyncRun | None], run_id: int) -> str:
+    """Carry out a run in a fresh app built with ``create_app()``; return its status for RQ."""
     from lti_tool import create_app
 
     app = create_app()
     try:
         with app.app_context():
-            run = execute(run_id)
+            run = work(run_id)
             return run.status if run is not None else "not queued"
     finally:
         bridge(app).db.engine.dispose()
 
 
-def _start_thread(app: Flask, run_id: int) -> None:
+def _start_thread(app: Flask, run_id: int, work: Callable[[int], object], *, logger: logging.Logger, what: str,
+                  name: str) -> None:
     """Run in a daemon thread of this process.
 
     Without Redis there is no worker process to hand the run to, and a page
-    must not wait for a sync that may take minutes: the thread lets the request
+    must not wait for a run that may take minutes: the thread lets the request
     answer at once while the run page shows its progress. The thread gets its
     own app context (and so its own database session). It is a daemon so that
     it never holds up a shutdown; a run cut off that way leaves its lock to
@@ -249,17 +282,17 @@ def _start_thread(app: Flask, run_id: int) -> None:
     def main() -> None:
         with app.app_context():
             try:
-                execute(run_id)
-            except Exception:  # execute records failures itself; this is the database itself failing
-                log.exception("sync run %s could not be carried out", run_id)
+                work(run_id)
+            except Exception:  # the work records failures itself; this is the database itself failing
+                logger.exception("%s %s could not be carried out", what, run_id)
 
-    thread = threading.Thread(target=main, name=f"sync-run-{run_id}", daemon=True)
+    thread = threading.Thread(target=main, name=name, daemon=True)
     _threads[run_id] = thread
     thread.start()
 
 
 def wait(run_id: int, timeout: float = 120.0) -> bool:
-    """Join the thread of an in-process run (tests, and the CLI if it ever starts one); True when it ended."""
+    """Join the thread of an in-process run of any kind (tests, the CLI if it ever starts one); True when it ended."""
     thread = _threads.get(run_id)
     if thread is None:
         return True

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -220,7 +222,7 @@ def start_run(s: Session, lock: DbTargetLock, target: SyncTarget, *, mode: str, 
         current = active_run(s, target)
         raise SyncRefused(N_("Another plan or sync of this target is running (run %(run)s). Wait until it has finished."),
                           code="sync_busy", status=409, run=current.id if current else "?")
-    try:
+    with released_on_error(s, lock, target.id, holder):
         s.execute(update(SyncRun).where(SyncRun.target_id == target.id, SyncRun.status.in_(ACTIVE))
                   .values(status=FAILED, finished_at=utcnow(),
                           message="stopped without finishing (the worker ended or lost the target's lock); "
@@ -230,11 +232,18 @@ def start_run(s: Session, lock: DbTargetLock, target: SyncTarget, *, mode: str, 
                       message="waiting to start")
         s.add(run)
         s.commit()
+    return run
+
+
+@contextmanager
+def released_on_error(s: Session, lock: DbTargetLock, target_id: int, holder: str) -> Iterator[None]:
+    """Record a run under a lock just taken: if that fails, roll back and give the target's lock back."""
+    try:
+        yield
     except Exception:
         s.rollback()
-        lock.release(target.id, holder)
+        lock.release(target_id, holder)
         raise
-    return run
 
 
 def active_run(s: Session, target: SyncTarget) -> SyncRun | None:
