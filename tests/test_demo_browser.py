@@ -44,10 +44,10 @@ def chromium_page() -> Iterator[Any]:
         )
         context = browser.new_context(locale="de-DE")
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         from playwright.sync_api import expect
 
-        expect.set_options(timeout=15_000)  # CI machines are shared and slow at times
+        expect.set_options(timeout=30_000)  # CI machines are shared and slow at times
         try:
             yield page
         finally:
