@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import abort, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from lti_tool import web
@@ -187,7 +188,7 @@ def _choices_of(net: Network, coll: OerCollection) -> list[DeepLinkChoice]:
             if node.kind == MODULE:
                 count = len(subtree_ids(nodes, node.id)) - 1
                 out.append(DeepLinkChoice(key=f"oer:{node.id}", title=node.title, group=group,
-                                          description=_("Module of the OER library (%(n)d entries)", n=count),
+                                          description=ngettext("Module of the OER library (%(num)d entry)", "Module of the OER library (%(num)d entries)", count),
                                           custom=oer_custom(node)))
                 walk(node.id)
                 continue

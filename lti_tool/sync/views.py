@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import redirect, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 
 from lti_tool import web
@@ -66,7 +67,7 @@ STATE_LABELS = {
     "stalled": _l("stopped without finishing"),
 }
 #: runs of a target: the sync's own, and those other features record there (OER cartridge delivery)
-MODE_LABELS = {"plan": _l("Plan"), "apply": _l("Sync"), "dry_run": _l("Dry run"), "deliver": _l("Cartridge delivery")}
+MODE_LABELS = {"plan": lazy_pgettext("sync", "Plan"), "apply": _l("Sync"), "dry_run": _l("Dry run"), "deliver": _l("Cartridge delivery")}
 OP_LABELS = {"create": _l("Create"), "update": _l("Update"), "remove": _l("Remove"), "leave": _l("Leave unchanged")}
 KIND_LABELS = {
     "category": _l("Course category"),
