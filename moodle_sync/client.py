@@ -452,12 +452,15 @@ class MoodleClient:
         return _decode_state_updates(answer)
 
     def set_section_title(self, section_id: int, title: str, *, component: str = "format_topics") -> str:
-        """Set a section's name through ``core_update_inplace_editable``; return the displayed value."""
+        """Set a section's name through ``core_update_inplace_editable``; return the name Moodle saved.
+
+        Moodle's ``displayvalue`` is HTML (a link to ``course/section.php``, Moodle 4.5); ``value`` is the name.
+        """
         answer = self.call(
             "core_update_inplace_editable",
             {"component": component, "itemtype": "sectionname", "itemid": section_id, "value": title},
         )
-        return str((answer or {}).get("displayvalue", ""))
+        return str((answer or {}).get("value", ""))
 
     def set_section_names(self, courseid: int, names: Mapping[int, str]) -> tuple[list[int], list[MoodleWarning]]:
         """Name sections by number in one call (companion plugin ``local_lmsbridge``)."""

@@ -6,9 +6,11 @@ groups, members, users, enrolments, draft files) and answers in the shapes of
 the recordings in ``../shared/fixtures/moodle-ws/`` (a real Moodle 5.1):
 HTTP 200 for every error with ``exception``/``errorcode``/``message``, ``null``
 for void functions, ``warnings`` arrays, the JSON *string* of
-``core_courseformat_update_course``. Shapes no recording shows
-(``core_course_get_categories``, ``core_group_get_course_groups``,
-``core_update_inplace_editable``'s success, …) follow Moodle's source.
+``core_courseformat_update_course``. Answers the 5.1 recordings do not show
+(``core_update_inplace_editable``'s success, ``core_user_update_users``,
+``core_group_get_course_groups``, ``groups`` in ``core_enrol_get_enrolled_users``,
+course ``contacts``) follow the real Moodle 4.5.5+ answers in
+``tests/sync/recordings_45/``; ``core_course_get_categories`` follows Moodle's source.
 
 Like PHP and Moodle it
 
@@ -1305,6 +1307,13 @@ class FakeMoodle:
                 "timecreated": c["timecreated"],
                 "timemodified": c["timemodified"],
                 "cacherev": c["timemodified"] + 9,
+                # course contacts ($CFG->coursecontact: editing teachers), as Moodle 4.5 lists them
+                "contacts": [
+                    {"id": uid, "fullname": f"{u['firstname']} {u['lastname']}"}
+                    for (cid, uid), roleids in sorted(self.state.enrolments.items())
+                    if cid == c["id"] and 3 in roleids and self.roles.get(3) == "editingteacher"
+                    for u in [self.state.users[uid]]
+                ],
             }
         )
         return out
@@ -1576,17 +1585,22 @@ class FakeMoodle:
         value = str(params["value"]).strip()[:255]
         self.state.sections[section["id"]] = {**section, "name": value or None}
         shown = self._section_name(self.state.sections[section["id"]])
+        # As Moodle 4.5 answers (tests/sync/recordings_45): the name links to the section page.
+        display = shown
+        if params["itemtype"] == "sectionname":
+            display = f'<a href="{self.url}/course/section.php?id={section["id"]}">{html_escape(shown, quote=False)}</a>'
         return {
-            "displayvalue": shown,
+            "displayvalue": display,
             "component": params["component"],
             "itemtype": params["itemtype"],
             "value": value,
             "itemid": str(section["id"]),
             "edithint": "Edit section name",
             "editlabel": f"New name for section {shown}",
+            "editicon": {"key": "t/editstring", "component": "moodle", "title": "Edit section name"},
             "type": "text",
             "options": "",
-            "linkeverything": 1,
+            "linkeverything": 0,
         }
 
     # -- the companion plugin local_lmsbridge (as its PHP does it) --------------------------------------
@@ -1865,8 +1879,9 @@ class FakeMoodle:
 
     # groups
 
-    def _group_out(self, g: dict[str, Any]) -> dict[str, Any]:
-        return {
+    def _group_out(self, g: dict[str, Any], *, stored: bool = False) -> dict[str, Any]:
+        """A group as Moodle answers; ``stored``: as read back (an unset enrolment key is NULL there)."""
+        out = {
             k: g[k]
             for k in (
                 "id",
@@ -1880,11 +1895,16 @@ class FakeMoodle:
                 "participation",
             )
         }
+        if stored and not out["enrolmentkey"]:
+            out["enrolmentkey"] = None
+        return out
 
     def ws_core_group_get_course_groups(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if params["courseid"] not in self.state.courses:
             raise missing_record()
-        return [self._group_out(g) for g in self.state.groups.values() if g["courseid"] == params["courseid"]]
+        groups = [g for g in self.state.groups.values() if g["courseid"] == params["courseid"]]
+        # groups_get_all_groups() orders by name (Moodle 4.5, recordings_45/get_course_groups.json)
+        return [self._group_out(g, stored=True) for g in sorted(groups, key=lambda g: (g["name"], g["id"]))]
 
     def ws_core_group_create_groups(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         result = []
@@ -2031,14 +2051,24 @@ class FakeMoodle:
             result.append({"id": uid, "username": username})
         return result
 
-    def ws_core_user_update_users(self, params: dict[str, Any]) -> None:
+    def ws_core_user_update_users(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Moodle 4.5 answers ``{"warnings": [...]}``; a user it cannot update is a warning (recordings_45)."""
+        warnings = []
         for data in params["users"]:
             current = self.state.users.get(data["id"])
             if current is None:
-                raise missing_record("user")
+                warnings.append(
+                    {
+                        "item": "user",
+                        "itemid": data["id"],
+                        "warningcode": "invaliduserid",
+                        "message": "Invalid user ID (Invalid user ID)",
+                    }
+                )
+                continue
             changes = {k: v for k, v in data.items() if v is not None and k not in {"id", "password"}}
             self.state.users[data["id"]] = {**current, **changes}
-        return None
+        return {"warnings": warnings}
 
     def ws_core_user_delete_users(self, params: dict[str, Any]) -> None:
         for uid in params["userids"]:
@@ -2074,6 +2104,7 @@ class FakeMoodle:
                     "lastcourseaccess": 0,
                     "profileimageurlsmall": f"{self.url}/theme/image.php/boost/core/1795344737/u/f2",
                     "profileimageurl": f"{self.url}/theme/image.php/boost/core/1795344737/u/f1",
+                    **self._user_groups(courseid, uid),
                     "roles": [
                         {"roleid": r, "name": "", "shortname": self.roles[r], "sortorder": 0} for r in sorted(roleids)
                     ],
@@ -2083,6 +2114,30 @@ class FakeMoodle:
                 }
             )
         return result
+
+    def _user_groups(self, courseid: int, uid: int) -> dict[str, Any]:
+        """``groups`` of ``core_enrol_get_enrolled_users``: only for a user in a group, by name (Moodle 4.5)."""
+        groups = sorted(
+            (
+                g
+                for g in self.state.groups.values()
+                if g["courseid"] == courseid and uid in self.state.members.get(g["id"], frozenset())
+            ),
+            key=lambda g: (g["name"], g["id"]),
+        )
+        if not groups:
+            return {}
+        return {
+            "groups": [
+                {
+                    "id": g["id"],
+                    "name": g["name"],
+                    "description": g["description"],
+                    "descriptionformat": g["descriptionformat"],
+                }
+                for g in groups
+            ]
+        }
 
     def ws_enrol_manual_enrol_users(self, params: dict[str, Any]) -> None:
         for data in params["enrolments"]:
