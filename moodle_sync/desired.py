@@ -10,6 +10,12 @@ A *Netzwerk* (regional school network) becomes, in the target Moodle site:
 * one account per person (username ``lmsb-<stable pseudonym>``), enrolled
   with a Moodle role mapped from the network role, and put into the school's group.
 
+Or, for one school whose own Moodle site holds a course bound in the workspace
+(``existing_course_id``, the LTI context id of a Moodle course): no category and
+no course of the tool – the course is only looked up by id (never created,
+updated or pruned) and gets one section (:func:`network_section`), one group
+for the network and the school's network members.
+
 Every object carries a stable key (idnumber or username), so the engine finds
 it again whatever happened in between. Nothing here talks to Moodle.
 """
@@ -113,18 +119,33 @@ class DesiredPerson:
 
 @dataclass
 class DesiredNetwork:
+    """A network in one site: its own category and course, or (``existing_course_id``) a school's course."""
+
     key: str
     name: str
-    category_name: str
-    course: DesiredCourse
+    #: None (with ``course`` None) for an existing course: the tool then makes neither category nor course
+    category_name: str | None
+    course: DesiredCourse | None
     sections: list[DesiredSection] = field(default_factory=list)
     schools: list[DesiredSchool] = field(default_factory=list)
     people: list[DesiredPerson] = field(default_factory=list)
     category_parent: int = 0
+    #: a course that exists already (a school's course bound in the workspace): looked up by id, never
+    #: created, updated or pruned; the sync only adds sections, groups, accounts and enrolments to it
+    existing_course_id: int | None = None
 
     @property
     def category_idnumber(self) -> str:
         return f"lmsb-net-{self.key}"
+
+    @property
+    def course_key(self) -> str:
+        """The course's key in the mapping (and the prefix of its sections' and enrolments' keys)."""
+        if self.existing_course_id is not None:
+            return f"lmsb-net-{self.key}-course-{self.existing_course_id}"
+        if self.course is None:
+            raise PlanError("the desired state has neither a course nor an existing course id")
+        return self.course.idnumber
 
     def group_idnumber(self, school_key: str) -> str:
         return f"lmsb-net-{self.key}-school-{school_key}"
@@ -140,13 +161,22 @@ class DesiredNetwork:
         problems: list[str] = []
         if not _KEY.match(self.key):
             problems.append(f"network key {self.key!r}: use lowercase letters, digits, '-' and '_'")
-        if not self.category_name.strip():
-            problems.append("the category needs a name")
         course = self.course
-        if not course.fullname.strip() or not course.shortname.strip():
-            problems.append("the course needs a full name and a short name")
-        if not course.idnumber or len(course.idnumber) > 100:
-            problems.append("the course needs an idnumber of at most 100 characters")
+        if self.existing_course_id is not None:
+            if type(self.existing_course_id) is not int or self.existing_course_id <= 1:  # 1 is the front page
+                problems.append(f"existing course id {self.existing_course_id!r}: give a Moodle course id (> 1)")
+            if course is not None or self.category_name is not None:
+                problems.append("an existing course comes without a category or course of the tool")
+        else:
+            if not (self.category_name or "").strip():
+                problems.append("the category needs a name")
+            if course is None:
+                problems.append("the network needs a course (or an existing course id)")
+            else:
+                if not course.fullname.strip() or not course.shortname.strip():
+                    problems.append("the course needs a full name and a short name")
+                if not course.idnumber or len(course.idnumber) > 100:
+                    problems.append("the course needs an idnumber of at most 100 characters")
         problems += _duplicates("section", (s.key for s in self.sections))
         problems += [
             f"section {s.key!r} needs a title of 1-255 characters"
@@ -213,3 +243,17 @@ def person(
 
 def standard_sections() -> list[DesiredSection]:
     return [DesiredSection(key, title) for key, title in STANDARD_SECTIONS]
+
+
+#: Key of the one section a network adds to a school's existing course.
+NETWORK_SECTION_KEY = "schulnetzwerk"
+
+
+def network_section(network_name: str) -> DesiredSection:
+    """The section a network gets in a school's own course: ``Schulnetzwerk <network name>``."""
+    return DesiredSection(NETWORK_SECTION_KEY, f"Schulnetzwerk {network_name}"[:255])
+
+
+def network_group_name(network_name: str) -> str:
+    """The name of the network's group in a school's own course: ``Netzwerk <network name>``."""
+    return f"Netzwerk {network_name}"[:254]

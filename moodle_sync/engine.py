@@ -2,6 +2,8 @@
 
 Order: category, course (with all its sections), section titles, groups,
 accounts, enrolments, group memberships; removals (``prune``) with their kind.
+An existing course (a school's own, ``DesiredNetwork.existing_course_id``) is
+only used: the plan adopts it, so the course step writes nothing for it.
 Each object's mapping is stored right after Moodle confirmed it, so a run that
 stops anywhere resumes where it stopped.
 
@@ -518,6 +520,7 @@ class _Applier:
                 self.skip(action, "its category is missing")
                 return None
             course = network.course
+            assert course is not None  # an existing course is never created or updated
             return {
                 "fullname": course.fullname,
                 "shortname": course.shortname,
@@ -538,6 +541,7 @@ class _Applier:
 
         def updating(action: Action) -> dict[str, Any]:
             course = network.course
+            assert course is not None  # an existing course is never created or updated
             body: dict[str, Any] = {
                 "id": action.moodle_id,
                 "fullname": course.fullname,
@@ -557,7 +561,7 @@ class _Applier:
             self.change("course", batch, send_update, "updated")
 
     def sections(self) -> None:
-        course_key = self.network.course.idnumber
+        course_key = self.network.course_key
         course_id = self.id_of("course", course_key)
         work = self.common("section")
         actions = [*work[CREATE], *work[UPDATE]]
@@ -672,7 +676,7 @@ class _Applier:
 
     def groups(self) -> None:
         client = self.client
-        course_id = self.id_of("course", self.network.course.idnumber)
+        course_id = self.id_of("course", self.network.course_key)
         work = self.common("group")
         if course_id is None:
             for action in [*work[CREATE], *work[UPDATE], *work[REMOVE]]:
@@ -758,7 +762,7 @@ class _Applier:
     def enrolments(self) -> None:
         client = self.client
         plan = self.plan
-        course_id = self.id_of("course", self.network.course.idnumber)
+        course_id = self.id_of("course", self.network.course_key)
         work = self.common("enrolment")
         if course_id is None:
             for action in [*work[CREATE], *work[UPDATE], *work[REMOVE]]:
@@ -821,7 +825,7 @@ class _Applier:
 
     def memberships(self) -> None:
         client = self.client
-        course_key = self.network.course.idnumber
+        course_key = self.network.course_key
         work = self.common("membership")
 
         def adding(action: Action) -> dict[str, Any] | None:

@@ -15,6 +15,11 @@ nothing. Rules:
   removes what the tool did not create, and never sections or accounts.
 * An action Moodle's service cannot carry out is ``blocked`` with the function
   to add; it costs no call.
+* An existing course (``DesiredNetwork.existing_course_id``, a school's own
+  course) is looked up by id and only ever ``leave``: adopted with
+  ``created=False``, never created, updated or pruned; no category. Its
+  sections are found by mapping or title, never by position (the school's own
+  sections are not the tool's). A missing course is a :class:`PlanError`.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 
 from moodle_sync.client import MoodleClient
 from moodle_sync.desired import DEFAULT_ROLE_IDS, MOODLE_ROLES, DesiredNetwork
-from moodle_sync.errors import AccessDenied
+from moodle_sync.errors import AccessDenied, PlanError
 from moodle_sync.mapping import Mapped, MappingStore, content_hash
 from moodle_sync.preflight import INPLACE_EDITABLE, PLUGIN_SECTION_NAMES
 from moodle_sync.records import Course, EnrolledUser, MoodleUser, Section, SiteInfo
@@ -131,7 +136,10 @@ class Plan:
     def render(self, *, verbose: bool = False) -> str:
         """Return the plan as text: the changes (all actions with ``verbose``) and a summary."""
         info = self.siteinfo
-        lines = [f"Plan for network {self.network.key!r} on {self.target} (Moodle {info.release})"]
+        where = self.target
+        if self.network.existing_course_id is not None:
+            where += f", existing course id {self.network.existing_course_id}"
+        lines = [f"Plan for network {self.network.key!r} on {where} (Moodle {info.release})"]
         for action in self.actions:
             if verbose or action.does_something:
                 lines.append("  " + action.describe())
@@ -227,7 +235,7 @@ class _Planner:
             self.titles_via = "inplace"
         else:
             self.titles_via = None
-        self.section_component = f"format_{desired.course.format}"
+        self.section_component = f"format_{desired.course.format if desired.course else 'topics'}"
         self.course: Course | None = None
         self.course_id: int | None = None
         self.users: dict[str, MoodleUser] = {}
@@ -337,8 +345,10 @@ class _Planner:
     # -- objects ---------------------------------------------------------------------------------
 
     def run(self) -> list[Action]:
-        category = self.plan_category()
-        self.plan_course(category)
+        if self.desired.existing_course_id is not None:
+            self.plan_existing_course(self.desired.existing_course_id)
+        else:
+            self.plan_course(self.plan_category())
         self.plan_sections()
         self.plan_groups()
         self.plan_users()
@@ -360,8 +370,33 @@ class _Planner:
             self.decide("category", key, fields, self.mapped("category", key), found.id if found else None, differences)
         )
 
+    def plan_existing_course(self, course_id: int) -> Action:
+        """A course the tool does not own: find it by id, adopt it, never change it."""
+        key = self.desired.course_key
+        found = next(iter(self.client.courses_by_field("id", course_id)), None)
+        if found is None:
+            raise PlanError(
+                f"course id {course_id} does not exist on {self.info.siteurl or self.target} "
+                "(or the token's user cannot see it): check that the school's course is bound in the workspace "
+                "and that the target is the school's own site; nothing was changed"
+            )
+        self.course, self.course_id = found, found.id
+        if found.format:
+            self.section_component = f"format_{found.format}"
+        mapped = self.mapped("course", key)
+        fields = {"id": found.id}
+        digest = content_hash(fields)
+        remember = mapped is None or mapped.moodle_id != found.id or mapped.content_hash != digest or mapped.created
+        reason = f"the school's course {found.fullname!r} (id {found.id}): used as it is, never changed" + (
+            "; now mapped" if remember else ""
+        )
+        return self.add(
+            Action(LEAVE, "course", key, reason, fields, digest, found.id, remember=remember, created=False)
+        )
+
     def plan_course(self, category: Action) -> Action:
         course = self.desired.course
+        assert course is not None  # validate() makes sure
         key = course.idnumber
         found = self.client.course_by_idnumber(key)
         fields = {
@@ -406,7 +441,8 @@ class _Planner:
 
     def plan_sections(self) -> None:
         desired = self.desired
-        prefix = f"{desired.course.idnumber}#"
+        prefix = f"{desired.course_key}#"
+        existing = desired.existing_course_id is not None
         title_block = (
             None
             if self.titles_via
@@ -445,6 +481,10 @@ class _Planner:
             found: Section | None = None
             if mapped is not None and mapped.moodle_id in by_id:
                 found = by_id[mapped.moodle_id]
+            elif existing:  # a school's course: its sections are its own; only one with our title is ours
+                found = next(
+                    (s for s in contents if _same(s.name, section.title) and mapped_ids.get(s.id, key) == key), None
+                )
             elif number in by_number and mapped_ids.get(by_number[number].id, key) == key:
                 found = by_number[number]
             if found is None:
@@ -562,7 +602,7 @@ class _Planner:
             )
 
     def plan_enrolments(self) -> None:
-        course_key = self.desired.course.idnumber
+        course_key = self.desired.course_key
         if self.course_id is not None:
             self.enrolled = {u.username: u for u in self.client.enrolled_users(self.course_id)}
             self.learn_role_ids()

@@ -87,13 +87,16 @@ def _echo_preflight(result: dict[str, Any]) -> None:
 @click.option("--auth", "user_auth", default="nologin", show_default=True,
               type=click.Choice(["nologin", "oauth2", "saml2", "shibboleth", "ldap", "cas", "lti"]),
               help="Moodle sign-in of the accounts the tool creates (the site's single sign-on).")
+@click.option("--school", "school_id", type=int, default=None,
+              help="Member school id: provision into the school's course bound in the workspace (its own site).")
 @click.option("--no-check", is_flag=True, help="Do not ask the site what the token may do now.")
 @pass_ctx
 def target_add(ctx: Context, network_id: int, name: str, site_url: str, token_file: Any, token_env: str | None,
-               user_auth: str, no_check: bool) -> None:
-    """Connect a network to a Moodle site. The token is stored encrypted; it never goes on the command line."""
+               user_auth: str, school_id: int | None, no_check: bool) -> None:
+    """Connect a network (or, with --school, one school's course) to a Moodle site. The token is stored
+    encrypted; it never goes on the command line."""
     from lti_tool.bridge import bridge
-    from lti_tool.sync.service import SyncRefused, add_target, run_preflight
+    from lti_tool.sync.service import SyncRefused, add_target, run_preflight, site_warning
 
     token = _read_token(token_file, token_env)
     app = ctx.app
@@ -102,11 +105,16 @@ def target_add(ctx: Context, network_id: int, name: str, site_url: str, token_fi
         net = _network(s, network_id)
         try:
             target = add_target(s, b.box, net, name=name, site_url=site_url, token=token, user_auth=user_auth,
-                                 allow_http=b.settings.allow_insecure_platforms)
+                                 allow_http=b.settings.allow_insecure_platforms,
+                                 scope="school" if school_id is not None else "network", school_id=school_id)
         except SyncRefused as exc:
             raise click.ClickException(exc.message) from exc
         s.commit()
-        click.echo(f"target {target.id}: {target.name} -> {target.site_url} (token {_token_hint(target)})")
+        click.echo(f"target {target.id}: {target.name} -> {target.site_url} (token {_token_hint(target)})"
+                   + (f", course of school {target.school_id}" if target.school_id is not None else ""))
+        warning = site_warning(s, target)
+        if warning:
+            click.echo(f"warning: {warning.message}", err=True)
         if not no_check:
             result = run_preflight(s, b.box, target)
             s.commit()

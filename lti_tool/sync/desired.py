@@ -13,6 +13,12 @@ What a network becomes in Moodle (``moodle_sync.desired`` has the rules):
   ``<username>@lms-bridge.invalid``; auth = the target's single sign-on; the
   Moodle role follows the network role (``moodle_sync.desired.ROLE_MAP``).
 
+A *school* target (``scope`` ``school``, ``school_id``) provisions into the
+school's own course bound in the workspace (``SchoolContext``; for Moodle the
+LTI context id is the course id): no category and no course of the tool, one
+section ``Schulnetzwerk <network>``, one group ``Netzwerk <network>`` and only
+that school's network members.
+
 Names come from the person's display name (the LTI ``name`` claim). German
 names are split with their particles (``Anna von Berg`` -> ``Anna`` /
 ``von Berg``, ``Berg, Anna`` -> ``Anna`` / ``Berg``). A one-word name gets
@@ -29,12 +35,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.crypto import SecretBox
+from lti_tool.models import Deployment, LtiContext, Platform, Registration
 from lti_tool.sync.models import SyncTarget
-from lti_tool.workspaces.models import MemberSchool, Network, NetworkMember, Person
+from lti_tool.workspaces.models import MemberSchool, Network, NetworkMember, Person, SchoolContext
 from moodle_sync.desired import (
     DesiredCourse,
     DesiredNetwork,
+    DesiredPerson,
     DesiredSchool,
+    network_group_name,
+    network_section,
     person,
     standard_sections,
 )
@@ -63,6 +73,51 @@ class Built:
             who, where = self.labels.get("user:" + username, ""), self.labels.get("group:" + group, "")
             return f"{who} → {where}" if who and where else who or where
         return self.labels.get(f"{kind}:{key}", "")
+
+
+@dataclass(frozen=True)
+class BoundCourse:
+    """A course bound to a member school in the workspace, with the LMS it lives in."""
+
+    school_id: int
+    context_id: str
+    title: str
+    issuer: str
+
+    @property
+    def course_id(self) -> int | None:
+        """The Moodle course id (Moodle's LTI context id is the course id), or None when it is no number."""
+        text = self.context_id.strip()
+        return int(text) if text.isdigit() and text.isascii() and int(text) > 1 else None
+
+
+def bound_courses(session: Session, school_ids: list[int]) -> list[BoundCourse]:
+    """The courses bound to these schools, oldest binding first."""
+    if not school_ids:
+        return []
+    rows = session.execute(
+        select(SchoolContext.school_id, LtiContext.context_id, LtiContext.title, Platform.issuer)
+        .join(LtiContext, LtiContext.id == SchoolContext.context_pk)
+        .join(Deployment, Deployment.id == LtiContext.deployment_pk)
+        .join(Registration, Registration.id == Deployment.registration_id)
+        .join(Platform, Platform.id == Registration.platform_id)
+        .where(SchoolContext.school_id.in_(school_ids))
+        .order_by(SchoolContext.id)
+    ).all()
+    return [BoundCourse(school_id, context_id, title or "", issuer) for school_id, context_id, title, issuer in rows]
+
+
+def same_site(issuer: str, site_url: str) -> bool:
+    return site_key(issuer) == site_key(site_url)
+
+
+def school_course(session: Session, school_id: int, site_url: str | None = None) -> BoundCourse | None:
+    """The school's bound course: the one on ``site_url`` if there is one, else the first bound."""
+    courses = bound_courses(session, [school_id])
+    if site_url:
+        on_site = [c for c in courses if same_site(c.issuer, site_url)]
+        courses = on_site or courses
+    return courses[0] if courses else None
 
 
 def site_key(site_url: str) -> str:
@@ -122,6 +177,8 @@ def build(session: Session, box: SecretBox, target: SyncTarget) -> Built:
     network = session.get(Network, target.network_id)
     if network is None:  # the target row cascades with its network; a vanished one cannot be synced
         raise LookupError(f"network {target.network_id} does not exist")
+    if target.scope == "school":
+        return build_school(session, box, target, network)
     schools = list(session.scalars(select(MemberSchool).where(MemberSchool.network_id == network.id)
                                    .order_by(MemberSchool.id)))
     labels: dict[str, str] = {}
@@ -134,14 +191,10 @@ def build(session: Session, box: SecretBox, target: SyncTarget) -> Built:
         .where(NetworkMember.network_id == network.id).order_by(NetworkMember.person_id)
     ).all()
     known_schools = {s.id for s in schools}
-    people = []
-    for member, who in members:
-        alias = pseudonym(box, target.site_url, who.id)
-        names = split_name(who.display_name) or (NO_NAME_FIRST, alias[:6])
-        school_key = str(member.school_id) if member.school_id in known_schools else None
-        wanted = person(alias, names[0][:100], names[1][:100], member.role, school_key, auth=target.user_auth)
-        people.append(wanted)
-        labels["user:" + wanted.username] = who.display_name or f"{names[0]} {names[1]}"
+    people = [
+        _person(box, target, member, who, str(member.school_id) if member.school_id in known_schools else None, labels)
+        for member, who in members
+    ]
     desired = DesiredNetwork(
         key=network_key(network),
         name=network.name,
@@ -151,10 +204,57 @@ def build(session: Session, box: SecretBox, target: SyncTarget) -> Built:
         schools=desired_schools,
         people=people,
     )
-    for group in desired_schools:
+    _label_groups_and_sections(desired, labels)
+    labels["category:" + desired.category_idnumber] = desired.category_name or ""
+    labels["course:" + desired.course_key] = desired.course.fullname if desired.course else ""
+    return Built(desired, labels)
+
+
+def build_school(session: Session, box: SecretBox, target: SyncTarget, network: Network) -> Built:
+    """A school target: the school's network members in the school's own (bound) course."""
+    school = session.get(MemberSchool, target.school_id) if target.school_id is not None else None
+    if school is None or school.network_id != network.id:
+        raise LookupError(f"school {target.school_id} is not a member of network {network.id}")
+    bound = school_course(session, school.id, target.site_url)
+    if bound is None:
+        raise LookupError(f"school {school.name!r} has no course bound in the workspace any more")
+    if bound.course_id is None:
+        raise LookupError(f"the course bound to school {school.name!r} has the LTI context id "
+                          f"{bound.context_id!r}, which is no Moodle course id")
+    members = session.execute(
+        select(NetworkMember, Person).join(Person, Person.id == NetworkMember.person_id)
+        .where(NetworkMember.network_id == network.id, NetworkMember.school_id == school.id)
+        .order_by(NetworkMember.person_id)
+    ).all()
+    labels: dict[str, str] = {}
+    school_key = str(school.id)
+    people = [_person(box, target, member, who, school_key, labels) for member, who in members]
+    desired = DesiredNetwork(
+        key=network_key(network),
+        name=network.name,
+        category_name=None,
+        course=None,
+        sections=[network_section(network.name)],
+        schools=[DesiredSchool(school_key, network_group_name(network.name), school.name[:255])],
+        people=people,
+        existing_course_id=bound.course_id,
+    )
+    _label_groups_and_sections(desired, labels)
+    labels["course:" + desired.course_key] = bound.title or f"{school.name} ({bound.course_id})"
+    return Built(desired, labels)
+
+
+def _person(box: SecretBox, target: SyncTarget, member: NetworkMember, who: Person, school_key: str | None,
+            labels: dict[str, str]) -> DesiredPerson:
+    alias = pseudonym(box, target.site_url, who.id)
+    names = split_name(who.display_name) or (NO_NAME_FIRST, alias[:6])
+    wanted = person(alias, names[0][:100], names[1][:100], member.role, school_key, auth=target.user_auth)
+    labels["user:" + wanted.username] = who.display_name or f"{names[0]} {names[1]}"
+    return wanted
+
+
+def _label_groups_and_sections(desired: DesiredNetwork, labels: dict[str, str]) -> None:
+    for group in desired.schools:
         labels["group:" + desired.group_idnumber(group.key)] = group.name
     for section in desired.sections:
-        labels[f"section:{desired.course.idnumber}#{section.key}"] = section.title
-    labels["category:" + desired.category_idnumber] = desired.category_name
-    labels["course:" + desired.course.idnumber] = desired.course.fullname
-    return Built(desired, labels)
+        labels[f"section:{desired.course_key}#{section.key}"] = section.title

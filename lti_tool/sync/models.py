@@ -2,10 +2,10 @@
 
 * ``SyncTarget`` – one LMS site a network is provisioned into. ``kind`` is
   ``moodle`` (Moodle and LOGINEO NRW LMS; itslearning comes later), ``scope``
-  ``network`` (the network course) or, later, ``school`` (a school's own course,
-  ``school_id``). The web-service token is kept encrypted with the tool's
-  secret (``token_enc``); only its last four characters (``token_hint``) are
-  ever shown again.
+  ``network`` (the network course) or ``school`` (the course bound to member
+  school ``school_id`` in the workspace, on the school's own site). The
+  web-service token is kept encrypted with the tool's secret (``token_enc``);
+  only its last four characters (``token_hint``) are ever shown again.
 * ``SyncMapping`` – what the tool knows of each object it synced to a target:
   kind, stable key (idnumber, username, …), Moodle id, a hash of what was sent,
   and whether the tool created it (only those may be pruned). It backs
@@ -50,7 +50,7 @@ class SyncTarget(Base):
     #: the token's last four characters, to tell tokens apart ("set, ends …abcd")
     token_hint: Mapped[str] = mapped_column(String(8), default="")
     token_set_at: Mapped[created]
-    #: network (the network course) or school (a school's course; ``school_id``) – only network so far
+    #: network (the network's category and course) or school (the course bound to ``school_id``)
     scope: Mapped[str] = mapped_column(String(16), default="network")
     school_id: Mapped[int | None] = mapped_column(ForeignKey("ws_school.id", ondelete="CASCADE"))
     #: Moodle auth plugin of the accounts the tool creates (single sign-on of the site; never passwords)

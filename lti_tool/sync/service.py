@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from lti_tool.crypto import SecretBox
 from lti_tool.db import utcnow
 from lti_tool.protocol.errors import LtiError
-from lti_tool.sync.desired import Built
-from lti_tool.sync.models import ACTIVE, FAILED, MODES, QUEUED, SyncLock, SyncMapping, SyncRun, SyncTarget
+from lti_tool.sync.desired import BoundCourse, Built, bound_courses, same_site, school_course
+from lti_tool.sync.models import ACTIVE, FAILED, MODES, QUEUED, SCOPES, SyncLock, SyncMapping, SyncRun, SyncTarget
 from lti_tool.sync.store import QUEUED_TTL, DbTargetLock, aware
-from lti_tool.workspaces.models import Network
+from lti_tool.workspaces.models import MemberSchool, Network
 from moodle_sync.client import MoodleClient
 from moodle_sync.plan import CREATE, LEAVE, REMOVE, UPDATE, Plan
 from moodle_sync.preflight import Feature, PreflightReport, preflight
@@ -54,6 +54,12 @@ class SyncRefused(LtiError):
     """A sync request is refused; ``message`` says why (safe to show: no token, no stack trace)."""
 
     code = "sync_refused"
+
+
+class SyncWarning(SyncRefused):
+    """Not a refusal: something an operator should check (``message``; pages translate ``template``)."""
+
+    code = "sync_warning"
 
 
 # -- targets ----------------------------------------------------------------------------------------
@@ -111,20 +117,73 @@ def check_auth(raw: str | None) -> str:
     return value
 
 
+def schools_with_course(s: Session, network: Network) -> list[tuple[MemberSchool, BoundCourse]]:
+    """The network's schools with a course bound in the workspace (the first bound one), by name."""
+    schools = list(s.scalars(select(MemberSchool).where(MemberSchool.network_id == network.id)
+                             .order_by(MemberSchool.name, MemberSchool.id)))
+    first: dict[int, BoundCourse] = {}
+    for course in bound_courses(s, [school.id for school in schools]):
+        first.setdefault(course.school_id, course)
+    return [(school, first[school.id]) for school in schools if school.id in first]
+
+
+def check_school(s: Session, network: Network, school_id: int | str | None, site_url: str) -> MemberSchool:
+    """The member school of a school target, which must have a Moodle course bound in the workspace."""
+    school = s.get(MemberSchool, int(school_id)) if str(school_id or "").strip().isdigit() else None
+    if school is None or school.network_id != network.id:
+        raise SyncRefused(N_("Choose one of the network's schools for a target in a school's course."),
+                          code="sync_school_invalid")
+    bound = school_course(s, school.id, site_url)
+    if bound is None:
+        raise SyncRefused(N_("%(school)s has no course bound in the workspace yet: bind the school's course first."),
+                          code="sync_school_unbound", school=school.name)
+    if bound.course_id is None:
+        raise SyncRefused(N_("The course bound to %(school)s has the context id %(context)s, which is not a Moodle "
+                             "course id: a target in a school's course needs a Moodle course."),
+                          code="sync_school_not_moodle", school=school.name, context=bound.context_id)
+    return school
+
+
+def site_warning(s: Session, target: SyncTarget) -> SyncWarning | None:
+    """For a school target whose site is not the LMS the school's course was launched from: a warning."""
+    if target.scope != "school" or target.school_id is None:
+        return None
+    school = s.get(MemberSchool, target.school_id)
+    bound = school_course(s, target.school_id, target.site_url)
+    if school is None or bound is None or same_site(bound.issuer, target.site_url):
+        return None
+    return SyncWarning(N_("The site %(url)s is not the LMS the course of %(school)s was bound from (%(issuer)s): "
+                          "check that this is the school's own site."),
+                       code="sync_site_mismatch", url=target.site_url, school=school.name, issuer=bound.issuer)
+
+
 def add_target(s: Session, box: SecretBox, network: Network, *, name: str, site_url: str, token: str,
-               user_auth: str = "nologin", created_by: int | None = None, allow_http: bool = False) -> SyncTarget:
-    """Validate and add a Moodle target for the network course (not committed)."""
+               user_auth: str = "nologin", created_by: int | None = None, allow_http: bool = False,
+               scope: str = "network", school_id: int | str | None = None) -> SyncTarget:
+    """Validate and add a Moodle target (not committed).
+
+    ``scope`` ``network``: the network's own category and course. ``school``: the
+    course bound to member school ``school_id`` in the workspace, on the school's
+    own site (:func:`site_warning` says when the site looks like another one).
+    """
     name = check_name(name)
     url = normalize_url(site_url, allow_http=allow_http)
     token = check_token(token)
     auth = check_auth(user_auth)
+    if scope not in SCOPES:
+        raise SyncRefused(N_("Choose whether the target gets the network's course or a school's course."),
+                          code="sync_scope_invalid")
+    school = check_school(s, network, school_id, url) if scope == "school" else None
     targets = list(s.scalars(select(SyncTarget).where(SyncTarget.network_id == network.id)))
     if any(t.name.lower() == name.lower() for t in targets):
         raise SyncRefused(N_("The network already has a target named %(name)s."), code="sync_name_taken", name=name)
-    if any(t.site_url == url and t.scope == "network" for t in targets):
+    if school is None and any(t.site_url == url and t.scope == "network" for t in targets):
         raise SyncRefused(N_("The network already has a target for %(url)s."), code="sync_url_taken", url=url)
-    target = SyncTarget(network_id=network.id, name=name, kind="moodle", site_url=url, scope="network",
-                        user_auth=auth, created_by=created_by)
+    if school is not None and any(t.site_url == url and t.school_id == school.id for t in targets):
+        raise SyncRefused(N_("The network already has a target for the course of %(school)s on %(url)s."),
+                          code="sync_url_taken", school=school.name, url=url)
+    target = SyncTarget(network_id=network.id, name=name, kind="moodle", site_url=url, scope=scope,
+                        school_id=school.id if school else None, user_auth=auth, created_by=created_by)
     set_token(target, box, token)
     s.add(target)
     s.flush()

@@ -35,13 +35,16 @@ from lti_tool.sync.service import (
     report_counts,
     run_preflight,
     runs_of,
+    schools_with_course,
     set_token,
+    site_warning,
     start_run,
     state_of,
 )
 from lti_tool.sync.store import DbTargetLock, aware
 from lti_tool.workspaces import activity
 from lti_tool.workspaces.access import Viewer
+from lti_tool.workspaces.models import MemberSchool
 from lti_tool.workspaces.views import post_guard, render
 
 FEATURE_LABELS = {
@@ -117,7 +120,8 @@ def _targets_page(v: Viewer, *, error: str | None = None, values: dict[str, str]
     last_runs = {t.id: last_run(s, t) for t in targets}
     states = {t.id: state_of(s, r) for t, r in ((t, last_runs[t.id]) for t in targets) if r is not None}
     page = render("sync/targets.html", v, targets=targets, last_runs=last_runs, states=states, error=error,
-                  values=values or {}, allow_http=bridge().settings.allow_insecure_platforms, **_helpers())
+                  values=values or {}, schools=schools_with_course(s, v.network),
+                  allow_http=bridge().settings.allow_insecure_platforms, **_helpers())
     return page, status
 
 
@@ -134,11 +138,12 @@ def target_add(network_id: int) -> Any:
     s = db_session()
     b = bridge()
     form = request.form
-    values = {k: form.get(k, "") for k in ("name", "site_url", "user_auth")}
+    values = {k: form.get(k, "") for k in ("name", "site_url", "user_auth", "scope", "school_id")}
     try:
         target = add_target(s, b.box, v.network, name=form.get("name", ""), site_url=form.get("site_url", ""),
                             token=form.get("token", ""), user_auth=form.get("user_auth", "nologin"),
-                            created_by=v.person.id, allow_http=b.settings.allow_insecure_platforms)
+                            created_by=v.person.id, allow_http=b.settings.allow_insecure_platforms,
+                            scope=form.get("scope", "network"), school_id=form.get("school_id"))
     except SyncRefused as exc:
         s.rollback()
         return _targets_page(v, error=_refused(exc), values=values, status=400)
@@ -155,7 +160,11 @@ def _target_page(v: Viewer, target: SyncTarget, *, error: str | None = None, sta
     runs = runs_of(s, target, 10)
     states = {r.id: state_of(s, r) for r in runs}
     busy = any(st in ACTIVE for st in states.values())
+    warning = site_warning(s, target)
+    school = s.get(MemberSchool, target.school_id) if target.school_id is not None else None
     page = render("sync/target.html", v, target=target, runs=runs, states=states, busy=busy, error=error,
+                  site_warning=_refused(warning) if warning else None,
+                  school=school,
                   mappings=mapping_count(s, target), preflight=target.last_preflight, **_helpers())
     return page, status
 

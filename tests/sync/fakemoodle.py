@@ -882,6 +882,29 @@ class FakeMoodle:
             self.state.members[gid] = frozenset()
             return gid
 
+    def add_course(self, fullname: str, shortname: str, *, sections: int = 4, idnumber: str = "") -> int:
+        """A course somebody made in the site (e.g. a school's course), with ``sections`` titled sections."""
+        with self._lock:
+            cid = self.ws_core_course_create_courses(
+                {
+                    "courses": [
+                        {
+                            "fullname": fullname,
+                            "shortname": shortname,
+                            "categoryid": 1,
+                            "idnumber": idnumber,
+                            "numsections": sections,
+                        }
+                    ]
+                }
+            )[0]["id"]
+            for number in range(1, sections + 1):
+                self._section_of(cid, number)["name"] = f"Thema der Schule {number}"
+            return int(cid)
+
+    def course(self, courseid: int) -> dict[str, Any]:
+        return dict(self.state.courses[courseid])
+
     def course_by_idnumber(self, idnumber: str) -> dict[str, Any] | None:
         return next((c for c in self.state.courses.values() if c["idnumber"] == idnumber), None)
 
