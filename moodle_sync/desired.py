@@ -111,6 +111,11 @@ class DesiredPerson:
     school: str | None = None
     email: str | None = None
     auth: str = DEFAULT_AUTH
+    #: The person's own account on this site, when known (a school target: the
+    #: LTI ``sub`` of their launches from this Moodle is their user id). It is
+    #: used as it is — never created, changed or removed — instead of a new
+    #: ``lmsb-`` account; if it is gone, the tool account is planned instead.
+    moodle_user_id: int | None = None
 
     @property
     def email_address(self) -> str:

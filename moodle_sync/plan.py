@@ -24,6 +24,7 @@ nothing. Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections import Counter
 from collections.abc import Mapping
@@ -568,9 +569,39 @@ class _Planner:
             details=details,
         )
 
+    def resolve_own_accounts(self) -> dict[str, int]:
+        """Swap people with a known account of this site to that account's username (username -> id)."""
+        known = [p for p in self.desired.people if p.moodle_user_id]
+        self.own_accounts: dict[str, int] = {}
+        self.own_users: dict[str, Any] = {}
+        if not known:
+            return {}
+        by_id = {u.id: u for u in self.client.users_by_field("id", [p.moodle_user_id for p in known])}
+        own: dict[str, int] = {}
+        people = []
+        for person in self.desired.people:
+            account = by_id.get(person.moodle_user_id) if person.moodle_user_id else None
+            if account is not None:
+                person = dataclasses.replace(person, username=account.username)
+                own[account.username] = account.id
+                self.own_users[account.username] = account
+            elif person.moodle_user_id:
+                person = dataclasses.replace(person, moodle_user_id=None)  # account gone: a tool account
+            people.append(person)
+        self.desired = dataclasses.replace(self.desired, people=people)
+        self.own_accounts = own
+        return own
+
     def plan_users(self) -> None:
-        people = self.desired.people
+        own = self.resolve_own_accounts()
+        people = [p for p in self.desired.people if p.username not in own]
+        for username, user_id in own.items():
+            mapped = self.mapped("user", username)
+            self.add(Action(LEAVE, "user", username, "the person's own account on this site, used as it is",
+                            moodle_id=user_id, remember=mapped is None or mapped.moodle_id != user_id,
+                            created=False))
         self.users = self.client.users_by_username([p.username for p in people]) if people else {}
+        self.users.update(self.own_users)  # memberships look people up here
         for person in people:
             found = self.users.get(person.username)
             fields = {
@@ -629,6 +660,12 @@ class _Planner:
                         details={"username": person.username},
                     )
                 )
+                continue
+            if person.username in self.own_accounts and not ours:
+                # the person's own account, already in the school's course: its roles are the school's business
+                self.add(Action(LEAVE, "enrolment", key, "already enrolled with their own account; roles left as they are",
+                                fields, digest, enrolled.id, remember=mapped is None or mapped.moodle_id != enrolled.id,
+                                created=False, details={"username": person.username}))
                 continue
             stale = sorted((enrolled.role_names & set(MOODLE_ROLES)) - {person.role}) if ours else []
             if person.role in enrolled.role_names and (

@@ -148,3 +148,28 @@ def test_cli_target_add_with_a_school(cli, world, fake):
     refused = cli("sync", "target-add", "--network", str(world.network_id), "--name", "LOGINEO B", "--url",
                   fake.url, "--school", str(world.schools["B"]), secret=fake.token, code=1)
     assert "not a Moodle course id" in refused.output
+
+
+def test_own_accounts_come_from_launches_from_the_same_site(world, app):
+    """A member's Moodle user id is the numeric LTI sub of their launches from that site;
+    other sites, non-numeric subs and Moodle's guest (1) give none."""
+    from sqlalchemy import select
+
+    from lti_tool.bridge import bridge
+    from lti_tool.models import LtiUser, Platform
+    from lti_tool.sync.desired import own_accounts
+    from lti_tool.workspaces.models import PersonIdentity
+
+    box = bridge(app).box
+    site_a, site_b = world.sites["A"].issuer, world.sites["B"].issuer
+    teacher, leader = world.as_("teacher_a").person_id, world.as_("leader_a").person_id
+    with bridge(app).db.sessions() as s:
+        platform_a = s.scalar(select(Platform).where(Platform.issuer == site_a))
+        for person_id, sub in ((teacher, "42"), (leader, "1")):
+            user = LtiUser(platform_id=platform_a.id, sub_hash=box.pseudonym(site_a, sub), sub_enc=box.encrypt(sub))
+            s.add(user)
+            s.flush()
+            s.add(PersonIdentity(person_id=person_id, lti_user_id=user.id))
+        s.commit()
+        assert own_accounts(s, box, [teacher, leader], site_a + "/") == {teacher: 42}
+        assert own_accounts(s, box, [teacher, leader], site_b) == {}

@@ -28,6 +28,7 @@ first characters of their pseudonym – neutral, stable, and nobody's real name.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -35,9 +36,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.crypto import SecretBox
-from lti_tool.models import Deployment, LtiContext, Platform, Registration
+from lti_tool.models import Deployment, LtiContext, LtiUser, Platform, Registration
 from lti_tool.sync.models import SyncTarget
-from lti_tool.workspaces.models import MemberSchool, Network, NetworkMember, Person, SchoolContext
+from lti_tool.workspaces.models import MemberSchool, Network, NetworkMember, Person, PersonIdentity, SchoolContext
 from moodle_sync.desired import (
     DesiredCourse,
     DesiredNetwork,
@@ -228,7 +229,9 @@ def build_school(session: Session, box: SecretBox, target: SyncTarget, network: 
     ).all()
     labels: dict[str, str] = {}
     school_key = str(school.id)
-    people = [_person(box, target, member, who, school_key, labels) for member, who in members]
+    own = own_accounts(session, box, [who.id for _member, who in members], target.site_url)
+    people = [dataclasses.replace(_person(box, target, member, who, school_key, labels),
+                                  moodle_user_id=own.get(who.id)) for member, who in members]
     desired = DesiredNetwork(
         key=network_key(network),
         name=network.name,
@@ -242,6 +245,30 @@ def build_school(session: Session, box: SecretBox, target: SyncTarget, network: 
     _label_groups_and_sections(desired, labels)
     labels["course:" + desired.course_key] = bound.title or f"{school.name} ({bound.course_id})"
     return Built(desired, labels)
+
+
+def own_accounts(session: Session, box: SecretBox, person_ids: list[int], site_url: str) -> dict[int, int]:
+    """person id -> their Moodle user id on this site, from their launches from it.
+
+    Moodle sends its user id as the LTI ``sub``; on a school's own site the members
+    already have accounts there, so a school target uses those instead of new ones."""
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        select(PersonIdentity.person_id, LtiUser.sub_enc, Platform.issuer)
+        .join(LtiUser, LtiUser.id == PersonIdentity.lti_user_id)
+        .join(Platform, Platform.id == LtiUser.platform_id)
+        .where(PersonIdentity.person_id.in_(person_ids))
+        .order_by(PersonIdentity.id)
+    ).all()
+    out: dict[int, int] = {}
+    for person_id, sub_enc, issuer in rows:
+        if person_id in out or not same_site(issuer, site_url):
+            continue
+        sub = box.decrypt(sub_enc)
+        if sub.isdigit() and int(sub) > 1:  # 1 is Moodle's guest account
+            out[person_id] = int(sub)
+    return out
 
 
 def _person(box: SecretBox, target: SyncTarget, member: NetworkMember, who: Person, school_key: str | None,

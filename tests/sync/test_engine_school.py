@@ -148,3 +148,38 @@ def test_an_existing_course_goes_without_category_and_course_of_the_tool() -> No
         replace(desired, existing_course_id=1).validate()
     with pytest.raises(PlanError, match="needs a course"):
         replace(desired, existing_course_id=None).validate()
+
+
+def test_members_with_their_own_account_on_the_site_are_not_given_a_second_one(
+    fake: FakeMoodle, client: MoodleClient
+) -> None:
+    """On a school's own site the members already have accounts (their LTI ``sub`` is the
+    Moodle user id): those are used as they are; only people without one get a tool account."""
+    course_id = fake.add_course("Klasse 8a", "8A", sections=3)
+    tina = fake.add_user("tina.lehrer", firstname="Tina", lastname="Lehrer")
+    fake.enrol(course_id, tina, 3)  # editing teacher of the school's course
+    sam = fake.add_user("sam.schueler", firstname="Sam", lastname="Schüler")  # not enrolled yet
+    desired = school_network(course_id)
+    people = list(desired.people)
+    people[0] = replace(people[0], moodle_user_id=tina)  # leader → would be "teacher"
+    people[2] = replace(people[2], moodle_user_id=sam)
+    desired = replace(desired, people=people)
+    users_before = len(fake.state.users)
+    store, lock = InMemoryMappingStore(), InMemoryTargetLock()
+
+    report = sync(client, desired, store, lock=lock).report
+    assert report is not None and report.ok, report.render() if report else ""
+
+    created = [c for c in fake.writes() if c.function == "core_user_create_users"]
+    assert len(fake.state.users) == users_before + 1  # only the member without an account
+    assert all("tina.lehrer" not in str(c.params) and "sam.schueler" not in str(c.params) for c in created)
+    assert fake.state.users[tina]["firstname"] == "Tina"  # never changed
+    assert fake.state.enrolments[(course_id, tina)] == frozenset({3})  # her roles are the school's business
+    assert (course_id, sam) in fake.state.enrolments  # enrolled with the mapped role
+    group = next(g for g in fake.state.groups.values() if g["courseid"] == course_id)
+    assert {tina, sam} <= set(fake.state.members[group["id"]])
+
+    writes = len(fake.writes())
+    again = plan(client, desired, store)
+    assert again.is_noop, again.render()
+    assert len(fake.writes()) == writes
