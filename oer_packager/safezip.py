@@ -306,9 +306,6 @@ class SafeZip:
         """Declared (inflated) size of an entry."""
         return self._info(name).file_size
 
-    def compressed_size(self, name: str) -> int:
-        return self._info(name).compress_size
-
     def _info(self, name: str) -> zipfile.ZipInfo:
         info = self._infos.get(name)
         if info is None or info.is_dir():

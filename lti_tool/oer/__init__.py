@@ -17,21 +17,8 @@ panel), ``cartridges`` (import/export), ``views`` (library pages),
 from __future__ import annotations
 
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("oer", __name__, url_prefix="/oer")
 
 
-def _add_to_network_nav() -> None:
-    """List the library in the network navigation, before "Schools and people"."""
-    from lti_tool.workspaces.views import PARTS
-
-    if any(endpoint == "oer.library" for endpoint, _label in PARTS):
-        return
-    at = next((i for i, (endpoint, _label) in enumerate(PARTS) if endpoint == "workspaces.people"), len(PARTS))
-    PARTS.insert(at, ("oer.library", _l("OER library")))
-
-
 from lti_tool.oer import delivery, viewer, views  # noqa: E402,F401
-
-_add_to_network_nav()

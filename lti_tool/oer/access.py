@@ -1,9 +1,8 @@
 """Who may read and author the network's OER library, and loading its rows by id.
 
 Every network member reads the library (and downloads cartridges); managers,
-school leaders, media coordinators and teachers author it. Until
-``workspaces.roles.PERMISSIONS`` names ``oer.view``/``oer.author`` the same
-sets are used from here.
+school leaders, media coordinators and teachers author it
+(``oer.view``/``oer.author`` in ``workspaces.roles.PERMISSIONS``).
 """
 
 from __future__ import annotations
@@ -14,27 +13,20 @@ from flask_babel import gettext as _
 from lti_tool.db import db_session
 from lti_tool.oer.models import OerCollection, OerNode
 from lti_tool.workspaces.access import Viewer, viewer
-from lti_tool.workspaces.roles import ALL, LEADER, MANAGER, MEDIA, PERMISSIONS, TEACHER
 
 VIEW, AUTHOR = "oer.view", "oer.author"
-#: permission -> roles, used when roles.py does not list the permission
-DEFAULTS = {VIEW: ALL, AUTHOR: frozenset({MANAGER, LEADER, MEDIA, TEACHER})}
-
-
-def may(role: str | None, permission: str) -> bool:
-    return role is not None and role in PERMISSIONS.get(permission, DEFAULTS[permission])
 
 
 def oer_viewer(network_id: int, permission: str = VIEW) -> Viewer:
     """The current member of ``network_id`` (404 for others), holding ``permission`` (403 otherwise)."""
     v = viewer(network_id, "network.view")
-    if not may(v.role, permission):
+    if not v.can(permission):
         abort(403, description=_("Your role in this network does not allow this."))
     return v
 
 
 def can_author(v: Viewer) -> bool:
-    return may(v.role, AUTHOR)
+    return v.can(AUTHOR)
 
 
 def collection_of(v: Viewer, collection_id: int) -> OerCollection:

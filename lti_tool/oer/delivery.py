@@ -57,7 +57,7 @@ from lti_tool.sync.service import SyncRefused, client_for, released_on_error, ru
 from lti_tool.sync.store import LOCK_TTL, QUEUED_TTL, DbTargetLock
 from lti_tool.workspaces import activity
 from lti_tool.workspaces.access import Viewer, viewer
-from lti_tool.workspaces.roles import MANAGER, PERMISSIONS
+from lti_tool.workspaces.roles import allowed
 from lti_tool.workspaces.views import post_guard, render
 from moodle_sync.delivery import (
     MERGE,
@@ -75,9 +75,8 @@ from moodle_sync.instructions import fallback_routes
 
 log = logging.getLogger("lms_bridge.oer.delivery")
 
-#: Who may deliver collections into LMS courses; add ``"oer.deliver": frozenset({MANAGER})`` to roles.PERMISSIONS.
+#: Who may deliver collections into LMS courses (network managers, see roles.PERMISSIONS).
 OER_DELIVER = "oer.deliver"
-DEFAULT_ROLES = frozenset({MANAGER})
 #: ``sync_run.mode`` of a delivery run
 DELIVER_MODE = "deliver"
 #: How often and how long a run asks Moodle about the restore task (tests make these short).
@@ -120,7 +119,7 @@ class DeliveryRefused(Exception):
 
 
 def may_deliver(role: str | None) -> bool:
-    return role is not None and role in PERMISSIONS.get(OER_DELIVER, DEFAULT_ROLES)
+    return allowed(role, OER_DELIVER)
 
 
 def deliver_viewer(network_id: int) -> Viewer:
@@ -465,10 +464,6 @@ wait = jobs.wait
 
 
 # -- pages ----------------------------------------------------------------------------------------------
-
-
-def _path(network_id: int, coll_id: int) -> str:
-    return f"/oer/networks/{network_id}/collections/{coll_id}"
 
 
 def _targets(v: Viewer) -> list[SyncTarget]:

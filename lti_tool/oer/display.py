@@ -16,7 +16,6 @@ from markupsafe import Markup
 from lti_tool.oer import blobs, media
 from lti_tool.oer.attribution import effective, tullu_line
 from lti_tool.oer.models import OerAsset, OerCollection, OerNode
-from lti_tool.oer.store import ref_of
 
 
 @dataclass
@@ -95,10 +94,6 @@ def show(coll: OerCollection, node: OerNode, assets: list[OerAsset], *, file_url
     return Shown(node=node, body=body, file_url=file_url if node.blob_sha256 else "",
                  file_as=file_kind(node.media_type) if node.kind == "file" else "",
                  tullu=tullu_line(effective(coll, node), lang), link=safe_link(node.url))
-
-
-def anchor(node: OerNode) -> str:
-    return ref_of(node.id)
 
 
 def send_blob(sha256: str, media_type: str, filename: str) -> Any:

@@ -2,8 +2,7 @@
 
 ``save_model`` stores a whole collection with its files (an import);
 ``to_model`` gives the builder a ``Collection`` and a ``ContentSource`` that
-serves the stored files. Node ids travel as ``ref`` (``n<id>``) so findings
-can point back to the row.
+serves the stored files. Node ids travel as ``ref`` (``n<id>``).
 """
 
 from __future__ import annotations
@@ -29,10 +28,6 @@ MAX_NODES = 20000
 
 def ref_of(node_id: int) -> str:
     return f"n{node_id}"
-
-
-def node_id_of(ref: str) -> int | None:
-    return int(ref[1:]) if ref.startswith("n") and ref[1:].isdigit() else None
 
 
 def nodes_of(s: Session, collection_id: int) -> list[OerNode]:

@@ -59,16 +59,11 @@ def bar_chart(chart_id: str, title: str, categories: Sequence[tuple[str, Sequenc
            f'viewBox="0 0 {width} {y + 4}" width="100%" style="max-width:{width}px" '
            f'font-family="sans-serif" font-size="12" xmlns="http://www.w3.org/2000/svg">'
            f'<title id="{title_id}">{escape(title)}</title>' + "".join(axis) + "".join(parts) + "</svg>")
-    head = "".join(f'<th scope="col">{escape(s)}</th>' for s in series)
-    body = []
+    rows = []
     for cat, bars in categories:
         texts = {name: text for name, _v, text in bars}
-        body.append(f'<tr><th scope="row">{escape(cat)}</th>'
-                    + "".join(f"<td>{escape(texts.get(s, ''))}</td>" for s in series) + "</tr>")
-    table = _scroll(f'<table class="mt-table chart-data" id="{chart_id}-data"><caption>{escape(title)} – '
-                    f'{escape(_("data table"))}</caption><thead><tr><th scope="col">{escape(_("Criterion"))}</th>'
-                    f'{head}</tr></thead><tbody>{"".join(body)}</tbody></table>', title)
-    return Markup(svg + table)
+        rows.append((cat, [texts.get(s, "") for s in series]))
+    return Markup(svg + _data_table(chart_id, title, series, rows))
 
 
 def house_svg(chart_id: str, title: str, house: dict[str, Any]) -> Markup:
@@ -107,10 +102,16 @@ def _house_text(x: float, y: float, part: dict[str, Any], ink: str) -> str:
             f'<tspan x="{x:.0f}" dy="1.2em">{escape(part["status"])}</tspan></text>')
 
 
-def _scroll(table: str, label: str) -> str:
-    """A wide table scrolls in its own focusable region instead of widening the page."""
-    return (f'<div class="mt-scroll" role="region" aria-label="{escape(label)} – {escape(_("data table"))}" '
-            f'tabindex="0">{table}</div>')
+def _data_table(chart_id: str, title: str, series: Sequence[str], rows: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """The chart's numbers as a table (one row per criterion, one column per series) in a scroll region."""
+    head = "".join(f'<th scope="col">{escape(name)}</th>' for name in series)
+    body = "".join(f'<tr><th scope="row">{escape(label)}</th>' + "".join(f"<td>{escape(t)}</td>" for t in texts)
+                   + "</tr>" for label, texts in rows)
+    caption = f"{escape(title)} – {escape(_('data table'))}"
+    # A wide table scrolls in its own focusable region instead of widening the page.
+    return (f'<div class="mt-scroll" role="region" aria-label="{caption}" tabindex="0">'
+            f'<table class="mt-table chart-data" id="{chart_id}-data"><caption>{caption}</caption><thead><tr>'
+            f'<th scope="col">{escape(_("Criterion"))}</th>{head}</tr></thead><tbody>{body}</tbody></table></div>')
 
 
 def _wrap(text: str, width: int, max_lines: int) -> list[str]:
@@ -198,18 +199,10 @@ def radar_chart(chart_id: str, title: str, axes: Sequence[str], series: Sequence
            f'viewBox="0 0 {size} {height}" width="100%" style="max-width:{size}px" font-family="sans-serif" '
            f'font-size="12" xmlns="http://www.w3.org/2000/svg"><title id="{title_id}">{escape(title)}</title>'
            + "".join(parts) + "</svg>")
-    head = "".join(f'<th scope="col">{escape(name)}</th>' for name, _v in series)
-    rows = []
-    for i, label in enumerate(axes):
-        cells = []
-        for s_index, (_name, values) in enumerate(series):
-            text = texts[s_index][i] if texts else ("–" if values[i] is None else f"{values[i]:.2f}")
-            cells.append(f"<td>{escape(text)}</td>")
-        rows.append(f'<tr><th scope="row">{escape(label)}</th>{"".join(cells)}</tr>')
-    table = _scroll(f'<table class="mt-table chart-data" id="{chart_id}-data"><caption>{escape(title)} – '
-                    f'{escape(_("data table"))}</caption><thead><tr><th scope="col">{escape(_("Criterion"))}</th>'
-                    f'{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>', title)
-    return Markup(svg + table)
+    rows = [(label, [texts[s_index][i] if texts else ("–" if values[i] is None else f"{values[i]:.2f}")
+                     for s_index, (_name, values) in enumerate(series)])
+            for i, label in enumerate(axes)]
+    return Markup(svg + _data_table(chart_id, title, [name for name, _v in series], rows))
 
 
 def _marker(shape: str, x: float, y: float, colour: str) -> str:

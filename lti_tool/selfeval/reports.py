@@ -25,6 +25,7 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import Response as FlaskResponse
@@ -53,7 +54,7 @@ from lti_tool.selfeval.instruments import Instrument
 from lti_tool.selfeval.instruments.house import Colour, colour_for
 from lti_tool.selfeval.instruments.model import Output
 from lti_tool.selfeval.models import SUBMITTED, SelfevalAnswer, SelfevalResponse, SelfevalRound
-from lti_tool.selfeval.views import bp
+from lti_tool.selfeval.views import bp, instrument_of
 from lti_tool.workspaces.access import Viewer, school_of, viewer
 from lti_tool.workspaces.models import MemberSchool
 from lti_tool.workspaces.roles import AUTHORITY, LEADER, MANAGER, MEDIA, TEACHER
@@ -73,20 +74,8 @@ def policy(instrument: Instrument | None = None) -> PrivacyPolicy:
     return PrivacyPolicy(min_group=bridge().settings.selfeval_min_group, per_school=per_school)
 
 
-def instrument_for(rnd: SelfevalRound) -> Instrument | None:
-    """The exact instrument version a round asks: its network's upload, else the shipped one."""
-    from lti_tool.selfeval import library
-
-    return library.resolve(rnd.instrument_key, rnd.network_id)
-
-
 def criteria_of(instrument: Instrument) -> dict[str, list[str]]:
     return {section.id: [item.id for item in section.items] for section in instrument.sections}
-
-
-def submitted_responses(s: Session, round_id: int) -> list[SelfevalResponse]:
-    return list(s.scalars(select(SelfevalResponse).where(
-        SelfevalResponse.round_id == round_id, SelfevalResponse.status == SUBMITTED)))
 
 
 def round_report(s: Session, rnd: SelfevalRound, instrument: Instrument) -> Report:
@@ -145,8 +134,6 @@ class Cell:
             return cls(scope, suppressed=True)
         if agg is None:
             return cls(scope, empty=True)
-        if agg.suppressed:
-            return cls(scope, suppressed=True)
         dist = agg.distribution or {}
         return cls(scope, n=agg.n, n_not_applicable=agg.n_not_applicable, mean=agg.mean,
                    distribution=[(v, dist.get(v, 0)) for v in values], change=change)
@@ -175,14 +162,17 @@ class ReportData:
         self.rnd, self.instrument, self.lang = rnd, instrument, lang
         self.report = round_report(s, rnd, instrument)
         self.policy = self.report.policy
-        earlier = previous_round(s, rnd)
-        self.previous = earlier
-        self.changes: dict[tuple[Scope, str, str], float] = {}
-        if earlier is not None:
-            for ch in compare_rounds(round_report(s, earlier, instrument), self.report):
-                self.changes[(ch.scope, ch.kind, ch.key)] = ch.delta
+        self.previous = previous_round(s, rnd)
         self.group_labels = {g.id: g.label.get(lang) for g in instrument.respondent_groups}
         self._s = s
+
+    @cached_property
+    def changes(self) -> dict[tuple[Scope, str, str], float]:
+        """Change of every shown figure since the previous round (aggregated only when a page shows it)."""
+        if self.previous is None:
+            return {}
+        earlier = round_report(self._s, self.previous, self.instrument)
+        return {(ch.scope, ch.kind, ch.key): ch.delta for ch in compare_rounds(earlier, self.report)}
 
     def scale_values(self, item_ids: list[str]) -> tuple[int, ...]:
         values: set[int] = set()
@@ -196,7 +186,8 @@ class ReportData:
         return [g.id for g in self.instrument.respondent_groups if g.id in present] + sorted(
             str(g) for g in present if g not in self.group_labels)
 
-    def sections(self, scopes: list[Scope], agreement_school: Any = "none") -> list[SectionData]:
+    def sections(self, scopes: list[Scope], agreement_school: Any = "none", *,
+                 with_change: bool = True) -> list[SectionData]:
         disagree: dict[str, list[Any]] = defaultdict(list)
         if agreement_school != "none":
             for a in group_agreement(self.report, agreement_school):
@@ -210,7 +201,8 @@ class ReportData:
             keys = [("criterion", section.id, section.title.get(self.lang))]
             keys += [("item", item.id, item.text.get(self.lang)) for item in section.items]
             for kind, key, label in keys:
-                cells = [Cell.of(self.report.get(sc, key, kind), sc, values, self.changes.get((sc, kind, key)),
+                cells = [Cell.of(self.report.get(sc, key, kind), sc, values,
+                                 self.changes.get((sc, kind, key)) if with_change else None,
                                  self.report.shown(sc)) for sc in scopes]
                 rows.append(Row(key, kind, label, cells, disagree.get(key, [])))
             out.append(SectionData(section.id, section.title.get(self.lang), rows))
@@ -283,7 +275,7 @@ def export_rows(data: ReportData, school_id: int) -> list[dict[str, Any]]:
     """Aggregates of one school, one row per scope × criterion/item; suppressed rows carry no numbers."""
     values = data.scale_values([i.id for i in data.instrument.items()])
     out = []
-    for section in data.sections(school_scopes(data, school_id)):
+    for section in data.sections(school_scopes(data, school_id), with_change=False):  # exports carry no change
         for row in section.rows:
             for cell in row.cells:
                 entry: dict[str, Any] = {
@@ -373,9 +365,7 @@ def _school_access(round_id: int, school_id: int) -> tuple[SelfevalRound, Viewer
     school = school_of(v, school_id)
     if not may_read_school(v, school_id):
         abort(403, description=_("Your role in this network does not allow this."))
-    instrument = instrument_for(rnd)
-    if instrument is None:
-        abort(404, description=_("The instrument of this round is not available."))
+    instrument = instrument_of(rnd)
     return rnd, v, school, instrument
 
 
@@ -395,21 +385,21 @@ def _schools(network_id: int) -> list[MemberSchool]:
 # -- pages ---------------------------------------------------------------------------------
 
 
+def _criterion_mean(data: ReportData, sc: Scope, section_id: str) -> tuple[float | None, str]:
+    """A scope's criterion mean for the charts, or None with the reason shown instead."""
+    agg = data.report.get(sc, section_id, "criterion")
+    if not data.report.shown(sc) or (agg is not None and agg.suppressed):
+        return None, data.fewer_text()
+    if agg is None or agg.mean is None:
+        return None, _("no answers")
+    return agg.mean, f"{agg.mean:.2f}"
+
+
 def _bar_chart(data: ReportData, scopes: list[Scope], names: dict[int, str], chart_id: str, title: str) -> Any:
     series = [(data.scope_label(sc, names), sc) for sc in scopes]
     categories = []
     for section in data.instrument.sections:
-        bars: list[charts.Bar] = []
-        for label, sc in series:
-            agg = data.report.get(sc, section.id, "criterion")
-            if not data.report.shown(sc):
-                bars.append((label, None, data.fewer_text()))
-            elif agg is None:
-                bars.append((label, None, _("no answers")))
-            elif agg.suppressed or agg.mean is None:
-                bars.append((label, None, data.fewer_text() if agg.suppressed else _("no answers")))
-            else:
-                bars.append((label, agg.mean, f"{agg.mean:.2f}"))
+        bars: list[charts.Bar] = [(label, *_criterion_mean(data, sc, section.id)) for label, sc in series]
         categories.append((section.title.get(data.lang), bars))
     values = data.scale_values([i.id for i in data.instrument.items()])
     return charts.bar_chart(chart_id, title, categories, minimum=min(values, default=0),
@@ -423,21 +413,9 @@ def _radar(data: ReportData, scopes: list[Scope], names: dict[int, str], chart_i
         return None
     series, texts = [], []
     for sc in scopes:
-        values: list[float | None] = []
-        shown: list[str] = []
-        for section in sections:
-            agg = data.report.get(sc, section.id, "criterion")
-            if not data.report.shown(sc) or (agg is not None and agg.suppressed):
-                values.append(None)
-                shown.append(data.fewer_text())
-            elif agg is None or agg.mean is None:
-                values.append(None)
-                shown.append(_("no answers"))
-            else:
-                values.append(agg.mean)
-                shown.append(f"{agg.mean:.2f}")
-        series.append((data.scope_label(sc, names), values))
-        texts.append(shown)
+        cells = [_criterion_mean(data, sc, section.id) for section in sections]
+        series.append((data.scope_label(sc, names), [value for value, _text in cells]))
+        texts.append([text for _value, text in cells])
     values_all = data.scale_values([i.id for i in data.instrument.items()])
     return charts.radar_chart(chart_id, title, [sec.title.get(data.lang) for sec in sections], series,
                               minimum=min(values_all, default=1), maximum=max(values_all, default=5), texts=texts)
@@ -469,9 +447,7 @@ def network_report(round_id: int) -> Any:
     rnd, v = _round_and_viewer(round_id)
     if v.role not in NETWORK_READERS:
         abort(403, description=_("Your role in this network does not allow this."))
-    instrument = instrument_for(rnd)
-    if instrument is None:
-        abort(404, description=_("The instrument of this round is not available."))
+    instrument = instrument_of(rnd)
     s = db_session()
     data = ReportData(s, rnd, instrument, _lang(v))
     schools = _schools(rnd.network_id)

@@ -16,19 +16,8 @@ out, RQ and threads), ``access``, ``views``, ``cli``.
 from __future__ import annotations
 
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 
 
-def _add_to_network_nav() -> None:
-    """List the sync last in the network navigation (after "Schools and people")."""
-    from lti_tool.workspaces.views import PARTS
-
-    if not any(endpoint == "sync.targets" for endpoint, _label in PARTS):
-        PARTS.append(("sync.targets", _l("LMS sync")))
-
-
 from lti_tool.sync import views  # noqa: E402,F401
-
-_add_to_network_nav()

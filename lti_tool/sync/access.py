@@ -9,14 +9,11 @@ from lti_tool.db import db_session
 from lti_tool.sync.models import SyncRun, SyncTarget
 from lti_tool.sync.service import SYNC_MANAGE
 from lti_tool.workspaces.access import Viewer, viewer
-from lti_tool.workspaces.roles import MANAGER, PERMISSIONS
-
-#: Used while workspaces.roles.PERMISSIONS does not list SYNC_MANAGE.
-DEFAULT_ROLES = frozenset({MANAGER})
+from lti_tool.workspaces.roles import allowed
 
 
 def may_manage(role: str | None) -> bool:
-    return role is not None and role in PERMISSIONS.get(SYNC_MANAGE, DEFAULT_ROLES)
+    return allowed(role, SYNC_MANAGE)
 
 
 def sync_viewer(network_id: int) -> Viewer:

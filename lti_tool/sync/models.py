@@ -30,7 +30,6 @@ KINDS = ("moodle",)
 SCOPES = ("network", "school")
 MODES = ("plan", "apply")
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATUSES = (QUEUED, RUNNING, DONE, FAILED)
 ACTIVE = (QUEUED, RUNNING)
 
 

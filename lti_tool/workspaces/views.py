@@ -40,7 +40,9 @@ PARTS: list[tuple[str, Any]] = [
     ("workspaces.barcamp", _l("Barcamp")),
     ("workspaces.groups", _l("Working groups")),
     ("selfeval.rounds", _l("Self-evaluation")),
+    ("oer.library", _l("OER library")),
     ("workspaces.people", _l("Schools and people")),
+    ("sync.targets", _l("LMS sync")),
 ]
 #: Parts shown only to roles with a permission (endpoint -> permission).
 PART_PERMISSIONS: dict[str, str] = {"sync.targets": "sync.manage"}
